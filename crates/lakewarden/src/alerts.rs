@@ -1,0 +1,114 @@
+//! One SNS message per invocation that failed something or needs a person.
+
+use crate::report::{Outcome, Report};
+
+/// SNS limits subjects to 100 characters.
+pub const SUBJECT_MAX: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub subject: String,
+    pub body: String,
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// The alert for a report, or None when nothing failed and nothing needs a person.
+///
+/// `resource` names what the invocation was about (a database, a table, "scheduled reconcile").
+pub fn compose(report: &Report, resource: &str, attention: &[String]) -> Option<Alert> {
+    let failed: Vec<_> = report.failures();
+    if failed.is_empty() && attention.is_empty() {
+        return None;
+    }
+    let what = if failed.is_empty() {
+        "needs attention".to_string()
+    } else {
+        format!("{} action(s) failed", failed.len())
+    };
+    let subject = clip(
+        &format!("lakewarden {}: {} on {}", report.function, what, resource),
+        SUBJECT_MAX,
+    );
+    let mut body = format!(
+        "lakewarden function `{}` ({}) on {}.\n\n",
+        report.function,
+        if report.dry_run { "dry run" } else { "applied" },
+        resource
+    );
+    if !failed.is_empty() {
+        body.push_str("What failed:\n");
+        for a in &failed {
+            body.push_str(&format!("- {} {}\n", a.action, a.target));
+            if let Some(e) = &a.error {
+                body.push_str(&format!("  AWS error: {e}\n"));
+            }
+            if let Some(r) = &a.remedy {
+                body.push_str(&format!("  What to do: {r}\n"));
+            }
+        }
+        body.push('\n');
+    }
+    if !attention.is_empty() {
+        body.push_str("Needs a person:\n");
+        for a in attention {
+            body.push_str(&format!("- {a}\n"));
+        }
+        body.push('\n');
+    }
+    let done = report.count(Outcome::Applied);
+    let already = report.count(Outcome::Already);
+    body.push_str(&format!(
+        "Everything else was still applied: {done} applied, {already} already in place, {} skipped.\n",
+        report.count(Outcome::Skipped)
+    ));
+    body.push_str("The full JSON report is in the function's CloudWatch logs (field `report`).\n");
+    Some(Alert { subject, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_alert_when_all_is_well() {
+        let mut r = Report::new("catalog-sharer", false);
+        r.push("lakeformation.grant", "x", Outcome::Applied);
+        assert_eq!(compose(&r, "cur_org", &[]), None);
+    }
+
+    #[test]
+    fn alert_names_function_resource_error_and_remedy() {
+        let mut r = Report::new("catalog-sharer", false);
+        r.push("lakeformation.grant", "x", Outcome::Applied);
+        r.push_failed(
+            "s3.put_bucket_policy",
+            "bucket cur-data",
+            "AccessDenied: denied",
+            "Allow s3:PutBucketPolicy on arn:aws:s3:::cur-data",
+        );
+        let a = compose(&r, &"cur_org_".repeat(30), &[]).unwrap();
+        assert!(a.subject.chars().count() <= SUBJECT_MAX);
+        assert!(a
+            .subject
+            .starts_with("lakewarden catalog-sharer: 1 action(s) failed on cur_org"));
+        assert!(a.body.contains("AccessDenied: denied"));
+        assert!(a.body.contains("What to do: Allow s3:PutBucketPolicy"));
+        assert!(a.body.contains("1 applied"));
+    }
+
+    #[test]
+    fn attention_alone_alerts() {
+        let r = Report::new("share-linker", false);
+        let a = compose(&r, "invitations", &["untrusted".into()]).unwrap();
+        assert!(a.subject.contains("needs attention"));
+        assert!(a.body.contains("- untrusted"));
+    }
+}

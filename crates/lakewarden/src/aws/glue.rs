@@ -1,0 +1,145 @@
+//! Glue Data Catalog reads.
+
+use aws_sdk_glue::types::{Database, Table};
+use aws_sdk_glue::Client;
+use serde::Serialize;
+
+use super::AwsResult;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseInfo {
+    pub name: String,
+    pub catalog_id: Option<String>,
+    pub location_uri: Option<String>,
+    /// For a resource link: the (catalog id, database) it points at.
+    pub target: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableInfo {
+    pub database: String,
+    pub name: String,
+    /// `StorageDescriptor.Location`, e.g. `s3://bucket/prefix/`.
+    pub location: Option<String>,
+}
+
+fn db_info(d: &Database) -> DatabaseInfo {
+    DatabaseInfo {
+        name: d.name().to_string(),
+        catalog_id: d.catalog_id().map(String::from),
+        location_uri: d.location_uri().map(String::from),
+        target: d.target_database().map(|t| {
+            (
+                t.catalog_id().unwrap_or_default().to_string(),
+                t.database_name().unwrap_or_default().to_string(),
+            )
+        }),
+    }
+}
+
+fn table_info(t: &Table) -> TableInfo {
+    TableInfo {
+        database: t.database_name().unwrap_or_default().to_string(),
+        name: t.name().to_string(),
+        location: t
+            .storage_descriptor()
+            .and_then(|s| s.location())
+            .filter(|l| !l.is_empty())
+            .map(String::from),
+    }
+}
+
+/// Every database of a catalog (all pages). `catalog_id` None = this account's.
+pub async fn get_databases(
+    client: &Client,
+    catalog_id: Option<&str>,
+) -> AwsResult<Vec<DatabaseInfo>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_databases()
+            .set_catalog_id(catalog_id.map(String::from))
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        out.extend(page.database_list().iter().map(db_info));
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// One database, or None when it does not exist.
+pub async fn get_database(
+    client: &Client,
+    catalog_id: Option<&str>,
+    name: &str,
+) -> AwsResult<Option<DatabaseInfo>> {
+    match client
+        .get_database()
+        .set_catalog_id(catalog_id.map(String::from))
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.database().map(db_info)),
+        Err(e) => {
+            let e = super::AwsError::from(e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Every table of a database (all pages); empty when the database does not exist.
+pub async fn get_tables(
+    client: &Client,
+    catalog_id: Option<&str>,
+    database: &str,
+) -> AwsResult<Vec<TableInfo>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = match client
+            .get_tables()
+            .set_catalog_id(catalog_id.map(String::from))
+            .database_name(database)
+            .set_next_token(token.clone())
+            .send()
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                let e = super::AwsError::from(e);
+                if e.is_not_found() {
+                    return Ok(vec![]);
+                }
+                return Err(e);
+            }
+        };
+        out.extend(page.table_list().iter().map(|t| {
+            let mut info = table_info(t);
+            if info.database.is_empty() {
+                info.database = database.to_string();
+            }
+            info
+        }));
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,144 @@
+//! RAM resource shares owned by this account.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType, ResourceShareStatus};
+use aws_sdk_ram::Client;
+use serde::Serialize;
+
+use super::AwsResult;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareState {
+    pub name: String,
+    pub arn: String,
+    pub resources: BTreeSet<String>,
+    pub principals: BTreeSet<String>,
+}
+
+/// This account's active share with that name, with its associated resources and principals.
+pub async fn find_share(client: &Client, name: &str) -> AwsResult<Option<ShareState>> {
+    let mut token: Option<String> = None;
+    let mut found = None;
+    loop {
+        let out = client
+            .get_resource_shares()
+            .resource_owner(ResourceOwner::SelfValue)
+            .name(name)
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        for s in out.resource_shares() {
+            let active = s.status().is_none_or(|st| {
+                *st == ResourceShareStatus::Active || *st == ResourceShareStatus::Pending
+            });
+            if s.name() == Some(name) && active {
+                found = s.resource_share_arn().map(String::from);
+            }
+        }
+        token = out.next_token().filter(|t| !t.is_empty()).map(String::from);
+        if token.is_none() || found.is_some() {
+            break;
+        }
+    }
+    let Some(arn) = found else { return Ok(None) };
+    Ok(Some(ShareState {
+        name: name.to_string(),
+        resources: associations(client, &arn, ResourceShareAssociationType::Resource).await?,
+        principals: associations(client, &arn, ResourceShareAssociationType::Principal).await?,
+        arn,
+    }))
+}
+
+async fn associations(
+    client: &Client,
+    arn: &str,
+    kind: ResourceShareAssociationType,
+) -> AwsResult<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_resource_share_associations()
+            .association_type(kind.clone())
+            .resource_share_arns(arn)
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        for a in page.resource_share_associations() {
+            let gone = a.status().is_some_and(|s| {
+                matches!(s.as_str(), "DISASSOCIATED" | "DISASSOCIATING" | "FAILED")
+            });
+            if !gone {
+                if let Some(e) = a.associated_entity() {
+                    out.insert(e.to_string());
+                }
+            }
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+pub async fn create_share(
+    client: &Client,
+    name: &str,
+    resources: &[String],
+    principals: &[String],
+) -> AwsResult<String> {
+    let out = client
+        .create_resource_share()
+        .name(name)
+        .set_resource_arns(Some(resources.to_vec()))
+        .set_principals(Some(principals.to_vec()))
+        .allow_external_principals(true)
+        .client_token(format!(
+            "lakewarden-{:016x}",
+            crate::policy::fnv1a(name.as_bytes())
+        ))
+        .send()
+        .await?;
+    Ok(out
+        .resource_share()
+        .and_then(|s| s.resource_share_arn())
+        .unwrap_or_default()
+        .to_string())
+}
+
+pub async fn associate(
+    client: &Client,
+    arn: &str,
+    resources: &[String],
+    principals: &[String],
+) -> AwsResult<()> {
+    client
+        .associate_resource_share()
+        .resource_share_arn(arn)
+        .set_resource_arns((!resources.is_empty()).then(|| resources.to_vec()))
+        .set_principals((!principals.is_empty()).then(|| principals.to_vec()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+pub async fn disassociate(
+    client: &Client,
+    arn: &str,
+    resources: &[String],
+    principals: &[String],
+) -> AwsResult<()> {
+    client
+        .disassociate_resource_share()
+        .resource_share_arn(arn)
+        .set_resource_arns((!resources.is_empty()).then(|| resources.to_vec()))
+        .set_principals((!principals.is_empty()).then(|| principals.to_vec()))
+        .send()
+        .await?;
+    Ok(())
+}

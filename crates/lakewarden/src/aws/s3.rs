@@ -1,0 +1,35 @@
+//! S3 bucket policies.
+
+use aws_sdk_s3::Client;
+
+use super::{AwsError, AwsResult};
+
+/// The bucket's policy document, or None when it has none.
+pub async fn get_bucket_policy(client: &Client, bucket: &str) -> AwsResult<Option<String>> {
+    match client.get_bucket_policy().bucket(bucket).send().await {
+        Ok(o) => Ok(o.policy().map(String::from)),
+        Err(e) => {
+            let e = AwsError::from(e);
+            if e.is_code("NoSuchBucketPolicy") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub async fn put_bucket_policy(client: &Client, bucket: &str, policy: &str) -> AwsResult<()> {
+    client
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_bucket_policy(client: &Client, bucket: &str) -> AwsResult<()> {
+    client.delete_bucket_policy().bucket(bucket).send().await?;
+    Ok(())
+}

@@ -1,0 +1,632 @@
+//! The one configuration document every lakewarden function reads at cold start.
+//!
+//! It is JSON or YAML, loaded from a file path or from an SSM parameter (`ssm:NAME`) named by
+//! the `LAKEWARDEN_CONFIG` environment variable. Unknown keys are errors, and every value is
+//! validated before the function handles its first event, so a typo fails the deployment's
+//! first invocation loudly instead of silently doing nothing.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::principal::Principal;
+
+/// Name of the environment variable that says where the configuration lives.
+pub const CONFIG_ENV: &str = "LAKEWARDEN_CONFIG";
+/// Optional: the SNS topic for alerts when the document does not name one.
+pub const ALERT_TOPIC_ENV: &str = "LAKEWARDEN_ALERT_TOPIC_ARN";
+/// Optional: `true` forces a dry run whatever the document says.
+pub const DRY_RUN_ENV: &str = "LAKEWARDEN_DRY_RUN";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Compute and return the plan without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub alerts: Alerts,
+    /// Producer side of catalog sharing (`catalog-sharer`).
+    #[serde(default)]
+    pub producer: Option<Producer>,
+    /// Consumer side of catalog sharing (`share-linker`).
+    #[serde(default)]
+    pub consumer: Option<Consumer>,
+    /// Zero-ETL integrations (`integration-monitor`, `integration-doctor`).
+    #[serde(default)]
+    pub integrations: Option<Integrations>,
+    /// DynamoDB exports to another account's bucket, source side (`table-exporter`).
+    #[serde(default)]
+    pub exports: Option<Vec<Export>>,
+    /// DynamoDB exports, destination side (`table-exporter`).
+    #[serde(default)]
+    pub export_destinations: Option<Vec<ExportDestination>>,
+    /// DataZone environments and subscriptions (`datazone-subscriber`).
+    #[serde(default)]
+    pub datazone: Option<DataZone>,
+    /// DynamoDB table where functions keep what they must remember between runs.
+    #[serde(default)]
+    pub state_table: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// SNS topic ARN; falls back to `LAKEWARDEN_ALERT_TOPIC_ARN`.
+    #[serde(default)]
+    pub topic_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Producer {
+    pub shares: Vec<Share>,
+}
+
+fn default_db_perms() -> Vec<String> {
+    vec!["DESCRIBE".into()]
+}
+fn default_table_perms() -> Vec<String> {
+    vec!["SELECT".into(), "DESCRIBE".into()]
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RamMode {
+    /// Lake Formation cross-account version 3+ creates the RAM shares by itself.
+    #[default]
+    Auto,
+    /// lakewarden keeps its own RAM resource share per share entry.
+    Explicit,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    /// Exact database name or a glob (`cur_*`).
+    pub database: String,
+    /// Account ids, organization / OU ARNs, or IAM role/user ARNs.
+    pub consumers: Vec<String>,
+    #[serde(default = "default_db_perms")]
+    pub database_permissions: Vec<String>,
+    #[serde(default = "default_table_perms")]
+    pub table_permissions: Vec<String>,
+    #[serde(default = "yes")]
+    pub grantable: bool,
+    #[serde(default = "yes")]
+    pub bucket_policy: bool,
+    #[serde(default = "yes")]
+    pub register_location: bool,
+    #[serde(default)]
+    pub ram: RamMode,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    pub trusted_producers: Vec<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub producer: String,
+    pub database: String,
+    #[serde(default)]
+    pub link_name: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default = "default_table_perms")]
+    pub table_permissions: Vec<String>,
+    #[serde(default = "yes")]
+    pub s3_read_policy: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Integrations {
+    #[serde(default = "default_state_table")]
+    pub state_table: String,
+    #[serde(default = "default_bus")]
+    pub event_bus: String,
+    #[serde(default)]
+    pub fix: bool,
+    #[serde(default)]
+    pub sources: Vec<IntegrationSource>,
+    #[serde(default)]
+    pub targets: Vec<IntegrationTarget>,
+}
+
+pub fn default_state_table() -> String {
+    "lakewarden-state".into()
+}
+fn default_bus() -> String {
+    "default".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationSource {
+    pub table: String,
+    #[serde(default)]
+    pub allowed_target_accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationTarget {
+    pub database: String,
+    #[serde(default)]
+    pub allowed_source_accounts: Vec<String>,
+    pub target_role_arn: String,
+    pub bucket: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExportFormat {
+    #[default]
+    DynamodbJson,
+    Ion,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExportType {
+    #[default]
+    Full,
+    Incremental,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    pub table: String,
+    pub bucket: String,
+    pub bucket_owner: String,
+    pub prefix: String,
+    #[serde(default)]
+    pub format: ExportFormat,
+    #[serde(default, rename = "type")]
+    pub export_type: ExportType,
+    #[serde(default)]
+    pub fix_pitr: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExportDestination {
+    pub bucket: String,
+    pub source_accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataZone {
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub buckets: Vec<DataZoneBucket>,
+    #[serde(default)]
+    pub databases: Vec<String>,
+    #[serde(default)]
+    pub fulfil_targets: Vec<String>,
+    #[serde(default)]
+    pub boundary_copy: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataZoneBucket {
+    pub bucket: String,
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+}
+
+/// A configuration problem, with the path of the offending key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub origin: String,
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid lakewarden configuration ({}):", self.origin)?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const LF_PERMISSIONS: &[&str] = &[
+    "ALL",
+    "SELECT",
+    "ALTER",
+    "DROP",
+    "DELETE",
+    "INSERT",
+    "DESCRIBE",
+    "CREATE_DATABASE",
+    "CREATE_TABLE",
+    "DATA_LOCATION_ACCESS",
+];
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Parse a JSON or YAML document and validate it.
+pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+    let err = |msg: String| ConfigError {
+        origin: origin.to_string(),
+        problems: vec![msg],
+    };
+    let trimmed = text.trim_start();
+    let cfg: Config = if trimmed.starts_with('{') {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| err(describe_path_error(&e)))?
+    } else {
+        let de = serde_norway::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| err(describe_path_error(&e)))?
+    };
+    let problems = validate(&cfg);
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError {
+            origin: origin.to_string(),
+            problems,
+        })
+    }
+}
+
+fn describe_path_error<E: fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
+    let path = e.path().to_string();
+    if path == "." || path.is_empty() {
+        e.inner().to_string()
+    } else {
+        format!("{path}: {}", e.inner())
+    }
+}
+
+fn check_perms(out: &mut Vec<String>, at: &str, perms: &[String]) {
+    if perms.is_empty() {
+        out.push(format!("{at}: must list at least one permission"));
+    }
+    for p in perms {
+        if !LF_PERMISSIONS.contains(&p.as_str()) {
+            out.push(format!(
+                "{at}: unknown Lake Formation permission `{p}` (expected one of {})",
+                LF_PERMISSIONS.join(", ")
+            ));
+        }
+    }
+}
+
+fn check_glob(out: &mut Vec<String>, at: &str, glob: &str) {
+    if glob.is_empty() {
+        out.push(format!("{at}: must not be empty"));
+    } else if let Err(e) = globset::Glob::new(glob) {
+        out.push(format!("{at}: invalid glob `{glob}`: {e}"));
+    }
+}
+
+fn check_accounts(out: &mut Vec<String>, at: &str, ids: &[String]) {
+    for (i, id) in ids.iter().enumerate() {
+        if !is_account_id(id) {
+            out.push(format!(
+                "{at}[{i}]: `{id}` is not a 12-digit AWS account id (quote it in YAML)"
+            ));
+        }
+    }
+}
+
+fn check_arn(out: &mut Vec<String>, at: &str, arn: &str, service: &str) {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
+        out.push(format!(
+            "{at}: `{arn}` is not an ARN of service `{service}`"
+        ));
+    }
+}
+
+fn check_bucket(out: &mut Vec<String>, at: &str, bucket: &str) {
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !ok {
+        out.push(format!("{at}: `{bucket}` is not a valid S3 bucket name"));
+    }
+}
+
+/// Every problem in the document, each prefixed with the key's path.
+pub fn validate(cfg: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = &cfg.alerts.topic_arn {
+        check_arn(&mut out, "alerts.topic_arn", t, "sns");
+    }
+    if let Some(p) = &cfg.producer {
+        if p.shares.is_empty() {
+            out.push("producer.shares: must list at least one share".into());
+        }
+        for (i, s) in p.shares.iter().enumerate() {
+            let at = format!("producer.shares[{i}]");
+            check_glob(&mut out, &format!("{at}.database"), &s.database);
+            if s.consumers.is_empty() {
+                out.push(format!("{at}.consumers: must list at least one consumer"));
+            }
+            for (j, c) in s.consumers.iter().enumerate() {
+                if let Err(e) = Principal::parse(c) {
+                    out.push(format!("{at}.consumers[{j}]: {e}"));
+                }
+            }
+            check_perms(
+                &mut out,
+                &format!("{at}.database_permissions"),
+                &s.database_permissions,
+            );
+            check_perms(
+                &mut out,
+                &format!("{at}.table_permissions"),
+                &s.table_permissions,
+            );
+        }
+    }
+    if let Some(c) = &cfg.consumer {
+        check_accounts(&mut out, "consumer.trusted_producers", &c.trusted_producers);
+        for (i, l) in c.links.iter().enumerate() {
+            let at = format!("consumer.links[{i}]");
+            if !is_account_id(&l.producer) {
+                out.push(format!(
+                    "{at}.producer: `{}` is not a 12-digit AWS account id",
+                    l.producer
+                ));
+            } else if !c.trusted_producers.contains(&l.producer) {
+                out.push(format!(
+                    "{at}.producer: `{}` is not in consumer.trusted_producers",
+                    l.producer
+                ));
+            }
+            check_glob(&mut out, &format!("{at}.database"), &l.database);
+            if let Some(n) = &l.link_name {
+                if n.is_empty() {
+                    out.push(format!("{at}.link_name: must not be empty"));
+                }
+            }
+            for (j, r) in l.roles.iter().enumerate() {
+                check_arn(&mut out, &format!("{at}.roles[{j}]"), r, "iam");
+            }
+            check_perms(
+                &mut out,
+                &format!("{at}.table_permissions"),
+                &l.table_permissions,
+            );
+        }
+    }
+    if let Some(z) = &cfg.integrations {
+        if z.state_table.is_empty() {
+            out.push("integrations.state_table: must not be empty".into());
+        }
+        for (i, s) in z.sources.iter().enumerate() {
+            check_accounts(
+                &mut out,
+                &format!("integrations.sources[{i}].allowed_target_accounts"),
+                &s.allowed_target_accounts,
+            );
+        }
+        for (i, t) in z.targets.iter().enumerate() {
+            let at = format!("integrations.targets[{i}]");
+            check_accounts(
+                &mut out,
+                &format!("{at}.allowed_source_accounts"),
+                &t.allowed_source_accounts,
+            );
+            check_arn(
+                &mut out,
+                &format!("{at}.target_role_arn"),
+                &t.target_role_arn,
+                "iam",
+            );
+            check_bucket(&mut out, &format!("{at}.bucket"), &t.bucket);
+        }
+    }
+    for (i, e) in cfg.exports.iter().flatten().enumerate() {
+        let at = format!("exports[{i}]");
+        check_bucket(&mut out, &format!("{at}.bucket"), &e.bucket);
+        if !is_account_id(&e.bucket_owner) {
+            out.push(format!(
+                "{at}.bucket_owner: `{}` is not a 12-digit AWS account id",
+                e.bucket_owner
+            ));
+        }
+        if e.prefix.trim_matches('/').is_empty() {
+            out.push(format!("{at}.prefix: is required and must not be empty"));
+        }
+    }
+    for (i, d) in cfg.export_destinations.iter().flatten().enumerate() {
+        let at = format!("export_destinations[{i}]");
+        check_bucket(&mut out, &format!("{at}.bucket"), &d.bucket);
+        check_accounts(
+            &mut out,
+            &format!("{at}.source_accounts"),
+            &d.source_accounts,
+        );
+    }
+    if let Some(dz) = &cfg.datazone {
+        if dz.domains.is_empty() {
+            out.push("datazone.domains: must list at least one domain id".into());
+        }
+        for (i, b) in dz.buckets.iter().enumerate() {
+            check_bucket(
+                &mut out,
+                &format!("datazone.buckets[{i}].bucket"),
+                &b.bucket,
+            );
+        }
+    }
+    out
+}
+
+impl Config {
+    /// The section a function needs, or a clear error naming it.
+    pub fn require<'a, T>(section: &'a Option<T>, key: &str) -> Result<&'a T, ConfigError> {
+        section.as_ref().ok_or_else(|| ConfigError {
+            origin: "configuration".into(),
+            problems: vec![format!("section `{key}` is required by this function")],
+        })
+    }
+
+    /// Every account id and principal the producer configuration allows to be granted.
+    pub fn producer_consumers(&self) -> BTreeSet<String> {
+        self.producer
+            .iter()
+            .flat_map(|p| p.shares.iter())
+            .flat_map(|s| s.consumers.iter().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUE_EXAMPLE: &str = r#"
+dry_run: false
+alerts: { topic_arn: "arn:aws:sns:us-east-1:111111111111:lakewarden-alerts" }
+producer:
+  shares:
+    - database: cur_org
+      consumers: ["222222222222", "arn:aws:organizations::111111111111:organization/o-abc",
+                  "arn:aws:iam::333333333333:role/analyst"]
+      database_permissions: [DESCRIBE]
+      table_permissions: [SELECT, DESCRIBE]
+      grantable: true
+      bucket_policy: true
+      register_location: true
+      ram: auto
+"#;
+
+    #[test]
+    fn parses_the_documented_yaml() {
+        let c = parse(ISSUE_EXAMPLE, "test").unwrap();
+        let s = &c.producer.as_ref().unwrap().shares[0];
+        assert_eq!(s.database, "cur_org");
+        assert_eq!(s.consumers.len(), 3);
+        assert_eq!(s.ram, RamMode::Auto);
+        assert!(s.grantable && s.bucket_policy && s.register_location);
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = parse(
+            "producer:\n  shares:\n    - database: \"cur_*\"\n      consumers: [\"222222222222\"]\n",
+            "t",
+        )
+        .unwrap();
+        let s = &c.producer.unwrap().shares[0];
+        assert_eq!(s.database_permissions, vec!["DESCRIBE"]);
+        assert_eq!(s.table_permissions, vec!["SELECT", "DESCRIBE"]);
+        assert!(s.grantable);
+        assert_eq!(s.ram, RamMode::Auto);
+        assert!(!c.dry_run);
+    }
+
+    #[test]
+    fn json_is_accepted() {
+        let c = parse(
+            r#"{"dry_run": true, "producer": {"shares": [{"database": "x", "consumers": ["222222222222"], "ram": "explicit"}]}}"#,
+            "t",
+        )
+        .unwrap();
+        assert!(c.dry_run);
+        assert_eq!(c.producer.unwrap().shares[0].ram, RamMode::Explicit);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_path() {
+        let e = parse(
+            "producer:\n  shares:\n    - database: x\n      consumers: [\"222222222222\"]\n      grantabel: true\n",
+            "f.yaml",
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("f.yaml"), "{msg}");
+        assert!(msg.contains("producer.shares[0]"), "{msg}");
+        assert!(msg.contains("grantabel"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_an_error() {
+        let e = parse("dryrun: true\n", "t").unwrap_err();
+        assert!(e.to_string().contains("dryrun"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let e = parse(
+            "alerts: {topic_arn: nope}\nproducer:\n  shares:\n    - database: \"cur_[\"\n      consumers: [\"2222\", \"*\"]\n      table_permissions: [READ]\n",
+            "t",
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("alerts.topic_arn"), "{msg}");
+        assert!(
+            msg.contains("producer.shares[0].database: invalid glob"),
+            "{msg}"
+        );
+        assert!(msg.contains("consumers[0]"), "{msg}");
+        assert!(msg.contains("consumers[1]"), "{msg}");
+        assert!(
+            msg.contains("unknown Lake Formation permission `READ`"),
+            "{msg}"
+        );
+        assert_eq!(e.problems.len(), 5, "{msg}");
+    }
+
+    #[test]
+    fn unquoted_account_ids_in_yaml() {
+        // A plain number is read as the id it spells.
+        let c = parse(
+            "producer:\n  shares:\n    - database: x\n      consumers: [222222222222]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            c.producer.unwrap().shares[0].consumers,
+            vec!["222222222222"]
+        );
+    }
+
+    #[test]
+    fn consumer_link_to_untrusted_producer_is_rejected() {
+        let e = parse(
+            "consumer:\n  trusted_producers: [\"111111111111\"]\n  links:\n    - producer: \"999999999999\"\n      database: cur_org\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("not in consumer.trusted_producers"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn export_requires_prefix_and_owner() {
+        let e = parse(
+            "exports:\n  - table: t\n    bucket: dynamodb-export-bucket\n    bucket_owner: \"x\"\n    prefix: \"/\"\n",
+            "t",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+    }
+}

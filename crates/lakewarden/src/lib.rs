@@ -1,0 +1,18 @@
+//! lakewarden's shared library: configuration, events, plans' building blocks, AWS adapters,
+//! reports and alerts. Every function crate under `functions/` is a thin layer over this.
+
+pub mod alerts;
+pub mod aws;
+pub mod config;
+pub mod events;
+pub mod lf;
+pub mod policy;
+pub mod principal;
+pub mod report;
+pub mod runtime;
+pub mod s3loc;
+
+pub use aws::{Aws, AwsError, AwsResult};
+pub use config::Config;
+pub use report::{Outcome, Report};
+pub use runtime::{Ctx, HandlerError};

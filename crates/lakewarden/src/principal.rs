@@ -1,0 +1,165 @@
+//! Who lakewarden may grant to: account ids, organizations / OUs, IAM principals.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::config::is_account_id;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// A whole AWS account (`222222222222`).
+    Account { id: String },
+    /// An organization (`arn:aws:organizations::MGMT:organization/o-abc`).
+    Organization { arn: String, org_id: String },
+    /// An organizational unit (`arn:aws:organizations::MGMT:ou/o-abc/ou-xyz`).
+    OrgUnit { arn: String, org_id: String },
+    /// An IAM role or user (`arn:aws:iam::333333333333:role/analyst`).
+    Iam { arn: String, account: String },
+}
+
+impl Principal {
+    pub fn parse(s: &str) -> Result<Principal, String> {
+        if is_account_id(s) {
+            return Ok(Principal::Account { id: s.to_string() });
+        }
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[0] == "arn" {
+            match parts[2] {
+                "organizations" => {
+                    let res = parts[5];
+                    if let Some(org) = res.strip_prefix("organization/") {
+                        if org.starts_with("o-") && org.len() > 2 && !org.contains('/') {
+                            return Ok(Principal::Organization {
+                                arn: s.to_string(),
+                                org_id: org.to_string(),
+                            });
+                        }
+                    }
+                    if let Some(rest) = res.strip_prefix("ou/") {
+                        let mut it = rest.split('/');
+                        if let (Some(org), Some(ou)) = (it.next(), it.next()) {
+                            if org.starts_with("o-") && ou.starts_with("ou-") {
+                                return Ok(Principal::OrgUnit {
+                                    arn: s.to_string(),
+                                    org_id: org.to_string(),
+                                });
+                            }
+                        }
+                    }
+                    return Err(format!(
+                        "`{s}` is not an organization (…:organization/o-…) or OU (…:ou/o-…/ou-…) ARN"
+                    ));
+                }
+                "iam" => {
+                    let acct = parts[4];
+                    let res = parts[5];
+                    if is_account_id(acct) && (res.starts_with("role/") || res.starts_with("user/"))
+                    {
+                        return Ok(Principal::Iam {
+                            arn: s.to_string(),
+                            account: acct.to_string(),
+                        });
+                    }
+                    return Err(format!("`{s}` is not an IAM role or user ARN"));
+                }
+                _ => {}
+            }
+        }
+        Err(format!(
+            "`{s}` is not a consumer: use a 12-digit account id, an organization or OU ARN, or an IAM role/user ARN"
+        ))
+    }
+
+    /// The identifier Lake Formation and RAM take (`DataLakePrincipalIdentifier`).
+    pub fn identifier(&self) -> &str {
+        match self {
+            Principal::Account { id } => id,
+            Principal::Organization { arn, .. }
+            | Principal::OrgUnit { arn, .. }
+            | Principal::Iam { arn, .. } => arn,
+        }
+    }
+
+    /// Whether the principal lives outside `account` (a grant option is needed to re-grant).
+    pub fn is_external_account_or_org(&self) -> bool {
+        matches!(
+            self,
+            Principal::Account { .. } | Principal::Organization { .. } | Principal::OrgUnit { .. }
+        )
+    }
+
+    /// The organization id for `aws:PrincipalOrgID` conditions.
+    pub fn org_id(&self) -> Option<&str> {
+        match self {
+            Principal::Organization { org_id, .. } | Principal::OrgUnit { org_id, .. } => {
+                Some(org_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The `Principal.AWS` value of a resource policy, for non-organization principals.
+    pub fn policy_arn(&self) -> Option<String> {
+        match self {
+            Principal::Account { id } => Some(format!("arn:aws:iam::{id}:root")),
+            Principal::Iam { arn, .. } => Some(arn.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.identifier())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_kind() {
+        assert_eq!(
+            Principal::parse("222222222222").unwrap(),
+            Principal::Account {
+                id: "222222222222".into()
+            }
+        );
+        let org =
+            Principal::parse("arn:aws:organizations::111111111111:organization/o-abc").unwrap();
+        assert_eq!(org.org_id(), Some("o-abc"));
+        assert!(org.is_external_account_or_org());
+        let ou =
+            Principal::parse("arn:aws:organizations::111111111111:ou/o-abc/ou-ab12-cdef").unwrap();
+        assert_eq!(ou.org_id(), Some("o-abc"));
+        let role = Principal::parse("arn:aws:iam::333333333333:role/analyst").unwrap();
+        assert_eq!(
+            role.policy_arn().as_deref(),
+            Some("arn:aws:iam::333333333333:role/analyst")
+        );
+        assert!(!role.is_external_account_or_org());
+        assert_eq!(
+            Principal::parse("222222222222")
+                .unwrap()
+                .policy_arn()
+                .as_deref(),
+            Some("arn:aws:iam::222222222222:root")
+        );
+    }
+
+    #[test]
+    fn rejects_wildcards_and_junk() {
+        for bad in [
+            "*",
+            "2222",
+            "arn:aws:iam::333333333333:policy/x",
+            "arn:aws:organizations::1:organization/abc",
+            "arn:aws:s3:::bucket",
+        ] {
+            assert!(Principal::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

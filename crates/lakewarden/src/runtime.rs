@@ -1,0 +1,235 @@
+//! What every function's `main` and handler share: tracing, configuration loading, the context,
+//! and finishing an invocation (API-call figures, alert, JSON log, error for Lambda).
+
+use std::future::Future;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+use crate::alerts;
+use crate::aws::{self, Aws};
+use crate::config::{self, Config, ConfigError, ALERT_TOPIC_ENV, CONFIG_ENV, DRY_RUN_ENV};
+use crate::events::EventError;
+use crate::report::{CallSnapshot, Report};
+
+/// Configuration and clients, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub config: Config,
+    pub aws: Aws,
+}
+
+impl Ctx {
+    pub fn new(config: Config, aws: Aws) -> Self {
+        Ctx { config, aws }
+    }
+
+    /// Start an invocation: an empty report and the API-call counter's position.
+    pub fn begin(&self, function: &str) -> (Report, CallSnapshot) {
+        (
+            Report::new(function, self.config.dry_run),
+            self.aws.counter.snapshot(),
+        )
+    }
+
+    pub fn topic_arn(&self) -> Option<String> {
+        self.config.alerts.topic_arn.clone().or_else(|| {
+            std::env::var(ALERT_TOPIC_ENV)
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+    }
+}
+
+#[derive(Debug)]
+pub enum HandlerError {
+    /// The event could not be understood; nothing was read or written.
+    BadEvent(EventError),
+    /// The configuration lacks what this function needs.
+    Config(ConfigError),
+    /// Some actions failed (all others were applied); the alert was sent.
+    ActionsFailed {
+        report: Box<Report>,
+        summary: String,
+    },
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandlerError::BadEvent(e) => write!(f, "{e} (nothing was changed)"),
+            HandlerError::Config(e) => write!(f, "{e}"),
+            HandlerError::ActionsFailed { report, summary } => write!(
+                f,
+                "{summary}; report: {}",
+                serde_json::to_string(report).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+impl From<EventError> for HandlerError {
+    fn from(e: EventError) -> Self {
+        HandlerError::BadEvent(e)
+    }
+}
+impl From<ConfigError> for HandlerError {
+    fn from(e: ConfigError) -> Self {
+        HandlerError::Config(e)
+    }
+}
+
+/// Finish an invocation: record API calls, publish one alert when something failed or needs a
+/// person, log the report as JSON, and return an error when any action failed (so Lambda
+/// retries and the DLQ sees it).
+pub async fn finish(
+    ctx: &Ctx,
+    mut report: Report,
+    since: &CallSnapshot,
+    resource: &str,
+    attention: &[String],
+) -> Result<Report, HandlerError> {
+    if let Some(alert) = alerts::compose(&report, resource, attention) {
+        match ctx.topic_arn() {
+            Some(topic) => {
+                match aws::sns::publish(&ctx.aws.sns, &topic, &alert.subject, &alert.body).await {
+                    Ok(id) => {
+                        tracing::warn!(subject = %alert.subject, message_id = %id, "alert published")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, subject = %alert.subject, body = %alert.body, "alert could not be published")
+                    }
+                }
+            }
+            None => {
+                tracing::error!(subject = %alert.subject, body = %alert.body, "no alert topic configured; alert only logged")
+            }
+        }
+    }
+    report.set_calls(&ctx.aws.counter, since);
+    let json = serde_json::to_string(&report).unwrap_or_default();
+    tracing::info!(report = %json, function = %report.function, "report");
+    let failed = report.failures().len();
+    if failed > 0 {
+        return Err(HandlerError::ActionsFailed {
+            summary: format!("{failed} action(s) failed on {resource}; an alert was published"),
+            report: Box::new(report),
+        });
+    }
+    Ok(report)
+}
+
+/// JSON logs for CloudWatch, level from `RUST_LOG` (default info).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Where the configuration comes from: `LAKEWARDEN_CONFIG` = a file path or `ssm:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(String),
+    Ssm(String),
+}
+
+impl ConfigSource {
+    pub fn from_env_value(v: Option<&str>) -> Result<ConfigSource, ConfigError> {
+        let err = |m: &str| ConfigError {
+            origin: CONFIG_ENV.into(),
+            problems: vec![m.to_string()],
+        };
+        match v.map(str::trim) {
+            None | Some("") => Err(err(
+                "not set: give a file path (/var/task/lakewarden.yaml) or ssm:PARAMETER_NAME",
+            )),
+            Some(s) => match s.strip_prefix("ssm:") {
+                Some("") => Err(err("`ssm:` needs a parameter name")),
+                Some(name) => Ok(ConfigSource::Ssm(name.to_string())),
+                None => Ok(ConfigSource::File(s.to_string())),
+            },
+        }
+    }
+}
+
+/// Load and validate the configuration at cold start.
+pub async fn load_config(aws: &Aws) -> Result<Config, ConfigError> {
+    let source = ConfigSource::from_env_value(std::env::var(CONFIG_ENV).ok().as_deref())?;
+    let (text, origin) = match &source {
+        ConfigSource::File(p) => (
+            std::fs::read_to_string(p).map_err(|e| ConfigError {
+                origin: p.clone(),
+                problems: vec![format!("cannot read file: {e}")],
+            })?,
+            p.clone(),
+        ),
+        ConfigSource::Ssm(name) => (
+            aws::ssm::get_parameter(&aws.ssm, name)
+                .await
+                .map_err(|e| ConfigError {
+                    origin: format!("ssm:{name}"),
+                    problems: vec![format!("cannot read SSM parameter: {e}")],
+                })?,
+            format!("ssm:{name}"),
+        ),
+    };
+    let mut cfg = config::parse(&text, &origin)?;
+    if std::env::var(DRY_RUN_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+        cfg.dry_run = true;
+    }
+    Ok(cfg)
+}
+
+/// The whole `main` of a function: tracing, clients, configuration, then the Lambda loop.
+pub async fn serve<F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static Ctx, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Report, HandlerError>> + Send + 'static,
+{
+    init_tracing();
+    let aws = Aws::from_env().await;
+    let config = match load_config(&aws).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, function, "configuration rejected");
+            return Err(Box::new(e));
+        }
+    };
+    tracing::info!(function, dry_run = config.dry_run, "configuration loaded");
+    let ctx: &'static Ctx = Box::leak(Box::new(Ctx::new(config, aws)));
+    let handler = &*Box::leak(Box::new(handler));
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
+        handler(ctx, ev.payload).await.map_err(|e| {
+            tracing::error!(error = %e, function, "invocation failed");
+            lambda_runtime::Error::from(e.to_string())
+        })
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_source_forms() {
+        assert_eq!(
+            ConfigSource::from_env_value(Some("ssm:/lakewarden/config")).unwrap(),
+            ConfigSource::Ssm("/lakewarden/config".into())
+        );
+        assert_eq!(
+            ConfigSource::from_env_value(Some("cfg.yaml")).unwrap(),
+            ConfigSource::File("cfg.yaml".into())
+        );
+        assert!(ConfigSource::from_env_value(None).is_err());
+        assert!(ConfigSource::from_env_value(Some("ssm:")).is_err());
+    }
+}
