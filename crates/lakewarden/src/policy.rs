@@ -13,16 +13,25 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, Default)]
 pub struct Ownership {
     pub prefixes: Vec<String>,
+    pub exact: Vec<String>,
 }
 
 impl Ownership {
     pub fn prefix(p: impl Into<String>) -> Self {
         Ownership {
             prefixes: vec![p.into()],
+            exact: vec![],
+        }
+    }
+    pub fn exact<I: IntoIterator<Item = S>, S: Into<String>>(sids: I) -> Self {
+        Ownership {
+            prefixes: vec![],
+            exact: sids.into_iter().map(Into::into).collect(),
         }
     }
     pub fn owns(&self, sid: &str) -> bool {
-        self.prefixes.iter().any(|p| sid.starts_with(p.as_str()))
+        self.exact.iter().any(|e| e == sid)
+            || self.prefixes.iter().any(|p| sid.starts_with(p.as_str()))
     }
 }
 

@@ -1,1 +1,4 @@
-fn main() {}
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lakewarden::runtime::serve(catalog_sharer::FUNCTION, catalog_sharer::handle).await
+}

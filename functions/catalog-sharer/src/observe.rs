@@ -1,0 +1,118 @@
+//! Read the current state once: databases and tables in scope, every Lake Formation grant,
+//! registered locations, the bucket policies involved and lakewarden's RAM shares.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lakewarden::aws::{glue, lakeformation, ram, s3, Aws, AwsResult};
+use lakewarden::config::{Producer, RamMode};
+use lakewarden::policy;
+use lakewarden::s3loc::S3Location;
+
+use crate::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
+
+pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Observed> {
+    let catalog_id = aws.account_id().await?;
+    let all = glue::get_databases(&aws.glue, None).await?;
+    // Resource links are other catalogs' databases: never shared from here.
+    let existing: BTreeSet<String> = all
+        .iter()
+        .filter(|d| d.target.is_none())
+        .map(|d| d.name.clone())
+        .collect();
+    let permissions = lakeformation::list_permissions(&aws.lakeformation, &catalog_id).await?;
+
+    let configured = |db: &str| !shares_for(cfg, db).is_empty();
+    let mut in_scope: BTreeSet<String> = match scope {
+        Scope::All => existing.iter().filter(|d| configured(d)).cloned().collect(),
+        Scope::Databases(dbs) => dbs.iter().filter(|d| configured(d)).cloned().collect(),
+    };
+    if *scope == Scope::All {
+        // Databases deleted while no event reached us still hold our grants.
+        for g in permissions.iter() {
+            if let Some(db) = g.resource.database_name() {
+                if g.resource.catalog_id() == catalog_id && configured(db) {
+                    in_scope.insert(db.to_string());
+                }
+            }
+        }
+    }
+
+    let mut databases = BTreeMap::new();
+    let mut gone = BTreeSet::new();
+    for db in in_scope {
+        if existing.contains(&db) {
+            let tables = glue::get_tables(&aws.glue, None, &db).await?;
+            databases.insert(db, tables);
+        } else {
+            gone.insert(db);
+        }
+    }
+
+    let wants_registry = cfg
+        .shares
+        .iter()
+        .any(|s| s.register_location || s.bucket_policy);
+    let registered = if wants_registry {
+        lakeformation::list_resources(&aws.lakeformation).await?
+    } else {
+        vec![]
+    };
+
+    // Buckets that may hold (or need) our statements: those of the tables in scope and those
+    // registered in Lake Formation (where tables that moved or vanished used to live).
+    let mut buckets: BTreeSet<String> = BTreeSet::new();
+    if cfg.shares.iter().any(|s| s.bucket_policy) {
+        for tables in databases.values() {
+            buckets.extend(
+                tables
+                    .iter()
+                    .filter_map(|t| t.location.as_deref().and_then(S3Location::parse))
+                    .map(|l| l.bucket),
+            );
+        }
+        buckets.extend(
+            registered
+                .iter()
+                .filter_map(|a| S3Location::bucket_of_arn(a).map(String::from)),
+        );
+    }
+    let mut bucket_policies = BTreeMap::new();
+    for b in buckets {
+        let v = match s3::get_bucket_policy(&aws.s3, &b).await {
+            Ok(Some(text)) => match policy::parse_document(&text) {
+                Ok(v) => BucketPolicy::Present(v),
+                Err(e) => BucketPolicy::Unreadable(lakewarden::AwsError::new(
+                    Some("MalformedPolicy"),
+                    e.to_string(),
+                )),
+            },
+            Ok(None) => BucketPolicy::Absent,
+            Err(e) => BucketPolicy::Unreadable(e),
+        };
+        bucket_policies.insert(b, v);
+    }
+
+    let mut ram_shares = BTreeMap::new();
+    for share in cfg.shares.iter().filter(|s| s.ram == RamMode::Explicit) {
+        let touches_scope = databases
+            .keys()
+            .chain(gone.iter())
+            .any(|d| matcher(&share.database).is_match(d));
+        if touches_scope {
+            let name = ram_share_name(share);
+            let st = ram::find_share(&aws.ram, &name).await?;
+            ram_shares.insert(name, st);
+        }
+    }
+
+    Ok(Observed {
+        catalog_id,
+        region: aws.region.clone(),
+        databases,
+        gone,
+        permissions,
+        registered,
+        bucket_policies,
+        ram_shares,
+    })
+}
