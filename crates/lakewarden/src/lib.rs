@@ -11,6 +11,7 @@ pub mod principal;
 pub mod report;
 pub mod runtime;
 pub mod s3loc;
+pub mod state;
 
 pub use aws::{Aws, AwsError, AwsResult};
 pub use config::Config;

@@ -1,7 +1,9 @@
 //! Thin adapters, one module per AWS service. They translate between SDK shapes and the plain
 //! types the planners use, and decide nothing.
 
+pub mod dynamodb;
 pub mod glue;
+pub mod iam;
 pub mod lakeformation;
 pub mod ram;
 pub mod s3;

@@ -1,0 +1,13 @@
+//! `datazone-subscriber` — placeholder until its issue is implemented.
+
+use lakewarden::report::Report;
+use lakewarden::runtime::{Ctx, HandlerError};
+use serde_json::Value;
+
+pub const FUNCTION: &str = "datazone-subscriber";
+
+pub async fn handle(_ctx: &Ctx, _event: Value) -> Result<Report, HandlerError> {
+    Err(HandlerError::BadEvent(lakewarden::events::EventError(
+        "datazone-subscriber is not implemented yet".into(),
+    )))
+}

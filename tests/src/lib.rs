@@ -1,0 +1,393 @@
+//! Test harness: one moto server per test binary (started on first use, on a free port, gone
+//! when the test process ends), accounts as STS AssumeRole sessions against it, and helpers to
+//! read back what the functions did.
+//!
+//! Tests in one binary run in parallel against the same server, so they never reset it: each
+//! takes fresh account ids from [`new_account_id`] (and bucket names that include them).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_types::sdk_config::SharedCredentialsProvider;
+use lakewarden::config::Config;
+use lakewarden::runtime::Ctx;
+use lakewarden::Aws;
+use serde_json::Value;
+
+pub const REGION: &str = "us-east-1";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The Python that has moto installed: `LAKEWARDEN_PYTHON` or the project venv.
+pub fn python() -> PathBuf {
+    std::env::var_os("LAKEWARDEN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+}
+
+/// A running moto server (with the project's extensions).
+pub struct Moto {
+    pub endpoint: String,
+    _child: Mutex<Child>,
+    // Held open: when the test process exits the pipe closes and the server exits with it.
+    _stdin: Mutex<ChildStdin>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+/// The server of this test binary, started on first use.
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(|| start_moto(&[]))
+}
+
+pub fn start_moto(extra_args: &[&str]) -> Moto {
+    let py = python();
+    assert!(
+        py.exists(),
+        "{} not found: run `make venv` (or `make test`) first, or set LAKEWARDEN_PYTHON",
+        py.display()
+    );
+    let mut child = Command::new(&py)
+        .args([
+            "-m",
+            "lakewarden_moto",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--exit-on-stdin-eof",
+        ])
+        .args(extra_args)
+        .env("PYTHONPATH", repo_root().join("tests/moto_ext"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let endpoint = loop {
+        let line = lines
+            .next()
+            .expect("moto exited before it was ready")
+            .expect("read moto stdout");
+        if let Some(url) = line.strip_prefix("LAKEWARDEN_MOTO_READY ") {
+            break url.trim().to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let stdin = child.stdin.take().expect("stdin");
+    Moto {
+        endpoint,
+        _child: Mutex::new(child),
+        _stdin: Mutex::new(stdin),
+    }
+}
+
+impl Moto {
+    fn host_port(&self) -> String {
+        self.endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// A plain HTTP/1.1 request to the server (moto's and lakewarden's test endpoints).
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let hp = self.host_port();
+        let mut s = TcpStream::connect(&hp).expect("connect moto");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {hp}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("send");
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).expect("read");
+        let text = String::from_utf8_lossy(&resp).to_string();
+        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let body = if chunked {
+            dechunk(rest)
+        } else {
+            rest.to_string()
+        };
+        (status, body)
+    }
+
+    /// Everything SNS accepted: (topic ARN, subject, message), from moto's state dump.
+    pub fn sent_notifications(&self, account: &str) -> Vec<(String, String, String)> {
+        let (_, body) = self.http("GET", "/moto-api/data.json", "");
+        let v: Value = serde_json::from_str(&body).expect("data.json");
+        let mut out = Vec::new();
+        if let Some(topics) = v["sns"]["Topic"].as_array() {
+            for t in topics {
+                let arn = t["arn"].as_str().unwrap_or_default().to_string();
+                if !arn.contains(&format!(":{account}:")) {
+                    continue;
+                }
+                for n in t["sent_notifications"].as_array().into_iter().flatten() {
+                    out.push((
+                        arn.clone(),
+                        n[2].as_str().unwrap_or_default().to_string(),
+                        n[1].as_str().unwrap_or_default().to_string(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn dechunk(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
+
+/// A 12-digit account id no other test of this binary uses.
+pub fn new_account_id() -> String {
+    let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
+    format!("{:012}", 400_000_000_000u64 + n * 1_001)
+}
+
+fn base_config(endpoint: &str, creds: aws_credential_types::Credentials) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(creds))
+        // moto answers bugs with 500s; retrying them only slows a failing test down.
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+/// An account of the moto server: SDK configuration and lakewarden's clients acting in it.
+#[derive(Clone)]
+pub struct Account {
+    pub id: String,
+    pub sdk: SdkConfig,
+    pub aws: Aws,
+}
+
+/// Credentials for `account_id`, through STS AssumeRole (moto maps them to that account).
+pub async fn account(account_id: &str) -> Account {
+    let m = moto();
+    let boot = base_config(
+        &m.endpoint,
+        aws_credential_types::Credentials::new("test", "test", None, None, "static"),
+    );
+    let sts = aws_sdk_sts::Client::new(&boot);
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account_id}:role/lakewarden-test"))
+        .role_session_name("lakewarden-test")
+        .send()
+        .await
+        .expect("assume role in moto");
+    let c = out.credentials().expect("credentials");
+    let creds = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "moto-assume-role",
+    );
+    let sdk = base_config(&m.endpoint, creds);
+    let aws = Aws::new(&sdk);
+    Account {
+        id: account_id.to_string(),
+        sdk,
+        aws,
+    }
+}
+
+/// A fresh account.
+pub async fn fresh_account() -> Account {
+    account(&new_account_id()).await
+}
+
+impl Account {
+    /// A handler context acting in this account with the given configuration (YAML or JSON).
+    pub fn ctx(&self, config: &str) -> Ctx {
+        let cfg: Config = lakewarden::config::parse(config, "test").expect("test config");
+        Ctx::new(cfg, Aws::new(&self.sdk))
+    }
+
+    pub fn glue(&self) -> aws_sdk_glue::Client {
+        aws_sdk_glue::Client::new(&self.sdk)
+    }
+    pub fn lakeformation(&self) -> aws_sdk_lakeformation::Client {
+        aws_sdk_lakeformation::Client::new(&self.sdk)
+    }
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk)
+    }
+    pub fn ram(&self) -> aws_sdk_ram::Client {
+        aws_sdk_ram::Client::new(&self.sdk)
+    }
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    /// An SNS topic in this account; returns its ARN.
+    pub async fn topic(&self, name: &str) -> String {
+        self.sns()
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn()
+            .expect("arn")
+            .to_string()
+    }
+
+    /// A bucket (name made unique with the account id); returns its name.
+    pub async fn bucket(&self, stem: &str) -> String {
+        let name = format!("{stem}-{}", self.id);
+        self.s3()
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .expect("create bucket");
+        name
+    }
+
+    pub async fn database(&self, name: &str, location: Option<&str>) {
+        self.glue()
+            .create_database()
+            .database_input(
+                aws_sdk_glue::types::DatabaseInput::builder()
+                    .name(name)
+                    .set_location_uri(location.map(String::from))
+                    .build()
+                    .expect("db input"),
+            )
+            .send()
+            .await
+            .expect("create database");
+    }
+
+    /// A Parquet table at `location`.
+    pub async fn parquet_table(&self, db: &str, name: &str, location: &str) {
+        use aws_sdk_glue::types::{Column, SerDeInfo, StorageDescriptor, TableInput};
+        let sd = StorageDescriptor::builder()
+            .location(location)
+            .input_format("org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat")
+            .output_format("org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat")
+            .serde_info(
+                SerDeInfo::builder()
+                    .serialization_library(
+                        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                    )
+                    .build(),
+            )
+            .columns(
+                Column::builder()
+                    .name("line_item_id")
+                    .r#type("string")
+                    .build()
+                    .unwrap(),
+            )
+            .columns(
+                Column::builder()
+                    .name("cost")
+                    .r#type("double")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        self.glue()
+            .create_table()
+            .database_name(db)
+            .table_input(
+                TableInput::builder()
+                    .name(name)
+                    .table_type("EXTERNAL_TABLE")
+                    .storage_descriptor(sd)
+                    .build()
+                    .expect("table input"),
+            )
+            .send()
+            .await
+            .expect("create table");
+    }
+
+    pub async fn bucket_policy(&self, bucket: &str) -> Option<Value> {
+        match self.s3().get_bucket_policy().bucket(bucket).send().await {
+            Ok(o) => o
+                .policy()
+                .map(|p| serde_json::from_str(p).expect("policy json")),
+            Err(_) => None,
+        }
+    }
+}
+
+/// A fixture from `tests/events/`, with the account and database swapped in where given.
+pub fn event(name: &str) -> Value {
+    let path = repo_root().join("tests/events").join(name);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture json")
+}
+
+/// A Glue Data Catalog Database State Change event.
+pub fn glue_db_event(account: &str, db: &str, change: &str, tables: &[&str]) -> Value {
+    serde_json::json!({
+        "version": "0", "id": format!("{db}-{change}-{}", tables.join("-")),
+        "detail-type": "Glue Data Catalog Database State Change", "source": "aws.glue",
+        "account": account, "time": "2026-11-24T10:00:00Z", "region": REGION,
+        "resources": [format!("arn:aws:glue:{REGION}:{account}:database/{db}")],
+        "detail": {"databaseName": db, "typeOfChange": change, "changedTables": tables}
+    })
+}
+
+/// A scheduled event.
+pub fn scheduled_event(account: &str) -> Value {
+    serde_json::json!({
+        "version": "0", "id": "sched", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": account, "time": "2026-11-24T10:00:00Z", "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:{account}:rule/lakewarden-reconcile")],
+        "detail": {}
+    })
+}
