@@ -1,0 +1,76 @@
+"""S2: a Glue catalog shared across accounts with Lake Formation (catalog-sharer, producer side)."""
+import json
+
+from demo_lib import EVENTS, PRODUCER, Account, Lambdas, config_of, print_report, say
+
+
+
+def setup_producer(p):
+    s3, glue, sns = p.client("s3"), p.client("glue"), p.client("sns")
+    bucket = f"cur-data-{p.id}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    sns.create_topic(Name="lakewarden-alerts")
+    glue.create_database(DatabaseInput={"Name": "cur_org", "LocationUri": f"s3://{bucket}/cur/"})
+    for t in ["legacy_all", "daily", "monthly"]:
+        s3.put_object(Bucket=bucket, Key=f"cur/{t}/part-0000.parquet", Body=b"PAR1demoPAR1")
+        glue.create_table(DatabaseName="cur_org", TableInput={
+            "Name": t, "TableType": "EXTERNAL_TABLE",
+            "StorageDescriptor": {
+                "Location": f"s3://{bucket}/cur/{t}/",
+                "Columns": [{"Name": "line_item_id", "Type": "string"},
+                            {"Name": "cost", "Type": "double"}],
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {"SerializationLibrary":
+                              "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"}}})
+    return bucket
+
+
+def print_grants(p, database):
+    lf = p.client("lakeformation")
+    perms = lf.list_permissions(CatalogId=p.id)["PrincipalResourcePermissions"]
+    rows = []
+    for x in perms:
+        r = x["Resource"]
+        if "Database" in r:
+            res = f"database {r['Database']['Name']}"
+        elif "Table" in r:
+            res = f"table {r['Table']['DatabaseName']}.{r['Table'].get('Name', '*')}"
+        else:
+            res = json.dumps(r)
+        if database not in res:
+            continue
+        rows.append((x["Principal"]["DataLakePrincipalIdentifier"], res,
+                     ",".join(sorted(x.get("Permissions", []))),
+                     ",".join(sorted(x.get("PermissionsWithGrantOption", [])))))
+    rows.sort()
+    print(f"  {'principal':<62} {'resource':<28} {'permissions':<16} grantable")
+    for r in rows:
+        print(f"  {r[0]:<62} {r[1]:<28} {r[2]:<16} {r[3]}")
+
+
+def run(moto):
+    say("S2 producer: account 111111111111 owns cur_org (3 Parquet tables on S3)")
+    p = Account(moto, PRODUCER)
+    bucket = setup_producer(p)
+    lam = Lambdas(p, config_of(PRODUCER))
+    try:
+        say("catalog-sharer ← Glue 'CreateTable' event (tests/events/glue-create-table.json)")
+        print_report(*lam.invoke("catalog-sharer", EVENTS / "glue-create-table.json"))
+        say("catalog-sharer ← scheduled reconcile (tests/events/scheduled.json)")
+        print_report(*lam.invoke("catalog-sharer", EVENTS / "scheduled.json"))
+        say("catalog-sharer ← the same CreateTable event again: nothing to write")
+        print_report(*lam.invoke("catalog-sharer", EVENTS / "glue-create-table.json"))
+    finally:
+        lam.stop()
+    say("Lake Formation grants in the producer catalog")
+    print_grants(p, "cur_org")
+    say(f"Bucket policy of {bucket} (the DenyInsecureTransport statement was there before)")
+    print(json.dumps(json.loads(p.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]), indent=2))
+    say("Registered data locations")
+    for r in p.client("lakeformation").list_resources()["ResourceInfoList"]:
+        print(f"  {r['ResourceArn']}")
