@@ -200,7 +200,12 @@ pub struct Account {
 
 /// Credentials for `account_id`, through STS AssumeRole (moto maps them to that account).
 pub async fn account(account_id: &str) -> Account {
-    let m = moto();
+    account_on(moto(), account_id).await
+}
+
+/// [`account`] on a given server (for a test binary that starts its own, e.g. with
+/// `start_moto(&["--managed-policies"])`).
+pub async fn account_on(m: &Moto, account_id: &str) -> Account {
     let boot = base_config(
         &m.endpoint,
         aws_credential_types::Credentials::new("test", "test", None, None, "static"),
