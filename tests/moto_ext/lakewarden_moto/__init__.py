@@ -1,0 +1,14 @@
+"""moto 5.2.5 with what lakewarden needs and moto lacks or gets wrong.
+
+Each module in EXTENSIONS has an ``install()`` that patches moto in-process (no edits to moto's
+files) and may have ``test_routes()`` returning ``{(METHOD, PATH): handler}`` for test-only
+endpoints under ``/lakewarden-test/``; a handler takes ``(environ, body_json)`` and returns
+``(status, json_value)``. Extension state lives on moto's per-account/per-region backends, so
+``POST /moto-api/reset`` clears it. See README.md beside this package.
+"""
+
+EXTENSIONS = [
+    "faults",
+    "lf_fixes",
+    "ram_ext",
+]
