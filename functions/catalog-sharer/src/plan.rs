@@ -633,15 +633,12 @@ fn plan_ram(cfg: &Producer, obs: &Observed, p: &mut Plan) {
             .collect();
         match obs.ram_shares.get(&name) {
             None => {}
-            Some(None) => {
-                if !resources.is_empty() {
-                    p.actions.push(Action::CreateShare {
-                        name,
-                        resources: resources.into_iter().collect(),
-                        principals: principals.into_iter().collect(),
-                    });
-                }
-            }
+            Some(None) if resources.is_empty() => {}
+            Some(None) => p.actions.push(Action::CreateShare {
+                name,
+                resources: resources.into_iter().collect(),
+                principals: principals.into_iter().collect(),
+            }),
             Some(Some(cur)) => {
                 let add_r: Vec<String> = resources.difference(&cur.resources).cloned().collect();
                 let add_p: Vec<String> = principals.difference(&cur.principals).cloned().collect();
