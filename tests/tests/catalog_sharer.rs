@@ -537,3 +537,99 @@ async fn explicit_ram_share_holds_database_and_tables() {
     let again = p.run(&cfg, scheduled_event(&p.acct.id)).await.unwrap();
     assert_eq!(again.writes, 0, "{again:#?}");
 }
+
+#[tokio::test]
+async fn an_updated_table_location_is_followed() {
+    let p = producer(&["moving"]).await;
+    let cfg = p.config("");
+    p.run(&cfg, p.create_table_event(&["moving"]).await)
+        .await
+        .expect("first");
+    let new_bucket = p.acct.bucket("cur-new").await;
+    let new_loc = format!("s3://{new_bucket}/cur/moving/");
+    let glue = p.acct.glue();
+    let t = glue
+        .get_table()
+        .database_name("cur_org")
+        .name("moving")
+        .send()
+        .await
+        .unwrap();
+    let t = t.table().unwrap();
+    let sd = t.storage_descriptor().unwrap().clone();
+    let sd = aws_sdk_glue::types::StorageDescriptor::builder()
+        .set_columns(sd.columns.clone())
+        .location(&new_loc)
+        .build();
+    glue.update_table()
+        .database_name("cur_org")
+        .table_input(
+            aws_sdk_glue::types::TableInput::builder()
+                .name("moving")
+                .storage_descriptor(sd)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let ev = json!({"version": "0", "id": "u1", "detail-type": "Glue Data Catalog Table State Change",
+        "source": "aws.glue", "account": p.acct.id, "time": "2026-11-24T10:00:00Z", "region": REGION,
+        "resources": [], "detail": {"databaseName": "cur_org", "tableName": "moving",
+        "typeOfChange": "UpdateTable", "changedPartitions": []}});
+    let r = p.run(&cfg, ev).await.expect("update");
+    assert_eq!(r.failures().len(), 0);
+    let new_pol = p
+        .acct
+        .bucket_policy(&new_bucket)
+        .await
+        .expect("new bucket has our statements");
+    assert!(new_pol
+        .to_string()
+        .contains(&format!("{new_bucket}/cur/moving/*")));
+    // The old bucket had only our statements: its policy is gone.
+    assert_eq!(p.acct.bucket_policy(&p.bucket).await, None);
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.action == "lakeformation.register_location" && a.target.contains(&new_bucket)));
+}
+
+#[tokio::test]
+async fn a_bucket_it_cannot_read_is_reported_with_the_statements_its_owner_must_add() {
+    let p = producer(&["legacy_all"]).await;
+    // As for a bucket owned by another account: its policy cannot be read.
+    moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"method": "GET", "path": format!("/{}", p.bucket), "query": "policy",
+                "status": 403, "code": "AccessDenied", "message": "Access Denied", "protocol": "xml"})
+        .to_string(),
+    );
+    let r = p
+        .run(&p.config(""), p.create_table_event(&["legacy_all"]).await)
+        .await
+        .expect("grants still applied, no failure");
+    let skipped: Vec<_> = r
+        .actions
+        .iter()
+        .filter(|a| a.outcome == Outcome::Skipped)
+        .collect();
+    assert_eq!(skipped.len(), 1, "{r:#?}");
+    assert!(skipped[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("AccessDenied"));
+    assert!(skipped[0]
+        .remedy
+        .as_deref()
+        .unwrap()
+        .contains("LakewardenShareOrgGet"));
+    assert!(!p.grants().await.is_empty());
+    assert_eq!(r.calls_of("sns.Publish"), 1, "{:?}", r.api_operations);
+    let sent = moto().sent_notifications(&p.acct.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].1.contains("needs attention"), "{}", sent[0].1);
+    assert!(sent[0].2.contains("aws:PrincipalOrgID"), "{}", sent[0].2);
+}

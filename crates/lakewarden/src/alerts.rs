@@ -11,13 +11,22 @@ pub struct Alert {
     pub body: String,
 }
 
+/// SNS subjects must be ASCII without control characters, and at most 100 characters.
 fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if clean.len() <= max {
+        return clean;
     }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
+    format!("{}...", &clean[..max - 3])
 }
 
 /// The alert for a report, or None when nothing failed and nothing needs a person.
@@ -96,6 +105,7 @@ mod tests {
         );
         let a = compose(&r, &"cur_org_".repeat(30), &[]).unwrap();
         assert!(a.subject.chars().count() <= SUBJECT_MAX);
+        assert!(a.subject.is_ascii());
         assert!(a
             .subject
             .starts_with("lakewarden catalog-sharer: 1 action(s) failed on cur_org"));

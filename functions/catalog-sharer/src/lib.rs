@@ -52,5 +52,14 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
         &mut report,
     )
     .await;
-    finish(ctx, report, &since, &resource, &[]).await
+    // What lakewarden cannot do itself (e.g. a bucket owned by another account) needs a person.
+    let attention: Vec<String> = plan
+        .skipped
+        .iter()
+        .map(|s| match &s.remedy {
+            Some(r) => format!("{} {}: {}. {}", s.action, s.target, s.reason, r),
+            None => format!("{} {}: {}", s.action, s.target, s.reason),
+        })
+        .collect();
+    finish(ctx, report, &since, &resource, &attention).await
 }
