@@ -633,3 +633,32 @@ async fn a_bucket_it_cannot_read_is_reported_with_the_statements_its_owner_must_
     assert!(sent[0].1.contains("needs attention"), "{}", sent[0].1);
     assert!(sent[0].2.contains("aws:PrincipalOrgID"), "{}", sent[0].2);
 }
+
+#[test]
+fn every_fixture_is_understood_as_documented() {
+    use catalog_sharer::plan::{trigger, Scope, Trigger};
+    let cfg = lakewarden::config::parse(
+        "producer:\n  shares:\n    - database: \"cur_*\"\n      consumers: [\"222222222222\"]\n",
+        "t",
+    )
+    .unwrap()
+    .producer
+    .unwrap();
+    let cur_org = Trigger::Run(Scope::Databases(["cur_org".to_string()].into()));
+    for f in [
+        "glue-create-database.json",
+        "glue-create-table.json",
+        "glue-update-table.json",
+        "glue-delete-table.json",
+        "glue-batch-delete-table.json",
+        "glue-delete-database.json",
+    ] {
+        assert_eq!(trigger(&event(f), &cfg).unwrap(), cur_org, "{f}");
+    }
+    assert_eq!(trigger(&event("scheduled.json"), &cfg).unwrap(), Trigger::Run(Scope::All));
+    assert!(matches!(
+        trigger(&event("glue-create-table-unconfigured-db.json"), &cfg).unwrap(),
+        Trigger::Ignore(_)
+    ));
+    assert!(trigger(&event("malformed-glue-event.json"), &cfg).is_err());
+}
