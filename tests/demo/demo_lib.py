@@ -86,7 +86,7 @@ class Lambdas:
                    RUST_LOG="warn", AWS_MAX_ATTEMPTS="2")
         self.log = open(ROOT / f"target/demo-watch-{account.id}.log", "w")
         self.proc = subprocess.Popen(
-            ["cargo", "lambda", "watch", "--only-lambda-apis", "-P", str(self.port), "-A", "127.0.0.1"],
+            ["cargo", "lambda", "watch", "-P", str(self.port), "-A", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:

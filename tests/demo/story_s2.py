@@ -10,9 +10,9 @@ def setup_producer(p):
     bucket = f"cur-data-{p.id}"
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+        "Sid": "BackupRoleRead", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{p.id}:role/backup"}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
     sns.create_topic(Name="lakewarden-alerts")
     glue.create_database(DatabaseInput={"Name": "cur_org", "LocationUri": f"s3://{bucket}/cur/"})
     for t in ["legacy_all", "daily", "monthly"]:
@@ -69,7 +69,7 @@ def run(moto):
         lam.stop()
     say("Lake Formation grants in the producer catalog")
     print_grants(p, "cur_org")
-    say(f"Bucket policy of {bucket} (the DenyInsecureTransport statement was there before)")
+    say(f"Bucket policy of {bucket} (the BackupRoleRead statement was there before)")
     print(json.dumps(json.loads(p.client("s3").get_bucket_policy(Bucket=bucket)["Policy"]), indent=2))
     say("Registered data locations")
     for r in p.client("lakeformation").list_resources()["ResourceInfoList"]:
