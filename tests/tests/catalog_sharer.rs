@@ -655,7 +655,10 @@ fn every_fixture_is_understood_as_documented() {
     ] {
         assert_eq!(trigger(&event(f), &cfg).unwrap(), cur_org, "{f}");
     }
-    assert_eq!(trigger(&event("scheduled.json"), &cfg).unwrap(), Trigger::Run(Scope::All));
+    assert_eq!(
+        trigger(&event("scheduled.json"), &cfg).unwrap(),
+        Trigger::Run(Scope::All)
+    );
     assert!(matches!(
         trigger(&event("glue-create-table-unconfigured-db.json"), &cfg).unwrap(),
         Trigger::Ignore(_)
