@@ -11,4 +11,6 @@ EXTENSIONS = [
     "faults",
     "lf_fixes",
     "ram_ext",
+    "ram_invitations",
+    "glue_shared",
 ]
