@@ -143,3 +143,60 @@ pub async fn get_tables(
     }
     Ok(out)
 }
+
+/// Databases other accounts share with this one (`ResourceShareType=FOREIGN`), with the
+/// owner's catalog id.
+pub async fn get_foreign_databases(client: &Client) -> AwsResult<Vec<DatabaseInfo>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_databases()
+            .resource_share_type(aws_sdk_glue::types::ResourceShareType::Foreign)
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        out.extend(page.database_list().iter().map(db_info));
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// A resource link: a local database whose `TargetDatabase` is another catalog's database.
+pub async fn create_resource_link(
+    client: &Client,
+    name: &str,
+    target_catalog: &str,
+    target_database: &str,
+) -> AwsResult<()> {
+    use aws_sdk_glue::types::{DatabaseIdentifier, DatabaseInput};
+    client
+        .create_database()
+        .database_input(
+            DatabaseInput::builder()
+                .name(name)
+                .description("resource link kept by lakewarden share-linker")
+                .target_database(
+                    DatabaseIdentifier::builder()
+                        .catalog_id(target_catalog)
+                        .database_name(target_database)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_database(client: &Client, name: &str) -> AwsResult<()> {
+    client.delete_database().name(name).send().await?;
+    Ok(())
+}

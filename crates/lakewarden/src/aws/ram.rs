@@ -142,3 +142,57 @@ pub async fn disassociate(
         .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub arn: String,
+    pub sender: String,
+    pub share_name: String,
+    pub share_arn: String,
+    pub status: String,
+}
+
+/// Every resource-share invitation this account received.
+pub async fn list_invitations(client: &Client) -> AwsResult<Vec<Invitation>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_resource_share_invitations()
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        for i in page.resource_share_invitations() {
+            out.push(Invitation {
+                arn: i
+                    .resource_share_invitation_arn()
+                    .unwrap_or_default()
+                    .to_string(),
+                sender: i.sender_account_id().unwrap_or_default().to_string(),
+                share_name: i.resource_share_name().unwrap_or_default().to_string(),
+                share_arn: i.resource_share_arn().unwrap_or_default().to_string(),
+                status: i
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            });
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+pub async fn accept_invitation(client: &Client, arn: &str) -> AwsResult<()> {
+    client
+        .accept_resource_share_invitation()
+        .resource_share_invitation_arn(arn)
+        .send()
+        .await?;
+    Ok(())
+}
