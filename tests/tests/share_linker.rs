@@ -1,0 +1,390 @@
+//! share-linker against moto: the whole S2 flow, catalog-sharer in the producer account then
+//! share-linker in the consumer account.
+
+use lakewarden::report::{Outcome, Report};
+use lakewarden::runtime::HandlerError;
+use lakewarden_tests::*;
+use serde_json::{json, Value};
+
+struct S2 {
+    producer: Account,
+    consumer: Account,
+    topic: String,
+    role: String,
+}
+
+fn ram_event(account: &str) -> Value {
+    let mut e = event("ram-resource-share-state-change.json");
+    e["account"] = json!(account);
+    e
+}
+
+/// A producer sharing `cur_org` (two tables) with a fresh consumer through catalog-sharer.
+async fn s2() -> S2 {
+    let producer = fresh_account().await;
+    let consumer = fresh_account().await;
+    let bucket = producer.bucket("cur-data").await;
+    producer.database("cur_org", None).await;
+    for t in ["legacy_all", "daily"] {
+        producer
+            .parquet_table("cur_org", t, &format!("s3://{bucket}/cur/{t}/"))
+            .await;
+    }
+    let cfg = format!(
+        "producer:\n  shares:\n    - database: cur_org\n      consumers: [\"{}\"]\n",
+        consumer.id
+    );
+    catalog_sharer::handle(&producer.ctx(&cfg), scheduled_event(&producer.id))
+        .await
+        .expect("producer shares");
+    let role = format!("arn:aws:iam::{}:role/glue-job", consumer.id);
+    consumer
+        .iam()
+        .create_role()
+        .role_name("glue-job")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let topic = consumer.topic("lakewarden-alerts").await;
+    S2 {
+        producer,
+        consumer,
+        topic,
+        role,
+    }
+}
+
+impl S2 {
+    fn config(&self, extra_top: &str) -> String {
+        format!(
+            "{extra_top}alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{}\"]\n  links:\n    - producer: \"{}\"\n      database: cur_org\n      link_name: cur_org_linked\n      roles: [\"{}\"]\n",
+            self.topic, self.producer.id, self.producer.id, self.role
+        )
+    }
+
+    async fn run(&self, cfg: &str, ev: Value) -> Result<Report, HandlerError> {
+        share_linker::handle(&self.consumer.ctx(cfg), ev).await
+    }
+
+    async fn invitations(&self) -> Vec<(String, String)> {
+        let out = self
+            .consumer
+            .ram()
+            .get_resource_share_invitations()
+            .send()
+            .await
+            .unwrap();
+        out.resource_share_invitations()
+            .iter()
+            .map(|i| {
+                (
+                    i.sender_account_id().unwrap_or_default().to_string(),
+                    i.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    async fn link_target(&self) -> Option<(String, String)> {
+        let out = self
+            .consumer
+            .glue()
+            .get_database()
+            .name("cur_org_linked")
+            .send()
+            .await
+            .ok()?;
+        let t = out.database()?.target_database()?;
+        Some((
+            t.catalog_id().unwrap_or_default().to_string(),
+            t.database_name().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// (principal, resource) of the consumer account's grants, readable.
+    async fn grants(&self) -> Vec<String> {
+        let out = self
+            .consumer
+            .lakeformation()
+            .list_permissions()
+            .catalog_id(&self.consumer.id)
+            .send()
+            .await
+            .unwrap();
+        let mut v: Vec<String> = out
+            .principal_resource_permissions()
+            .iter()
+            .map(|p| {
+                let r = p.resource().unwrap();
+                let res = if let Some(d) = r.database() {
+                    format!("db {}:{}", d.catalog_id().unwrap_or("-"), d.name())
+                } else if let Some(t) = r.table() {
+                    format!(
+                        "tables {}:{}.{}",
+                        t.catalog_id().unwrap_or("-"),
+                        t.database_name(),
+                        t.name().unwrap_or("*")
+                    )
+                } else {
+                    "other".into()
+                };
+                let mut perms: Vec<&str> = p.permissions().iter().map(|x| x.as_str()).collect();
+                perms.sort();
+                format!(
+                    "{} {} [{}]",
+                    p.principal()
+                        .unwrap()
+                        .data_lake_principal_identifier()
+                        .unwrap(),
+                    res,
+                    perms.join(",")
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    async fn role_policy(&self) -> Option<Value> {
+        let out = self
+            .consumer
+            .iam()
+            .get_role_policy()
+            .role_name("glue-job")
+            .policy_name("lakewarden-share-linker")
+            .send()
+            .await
+            .ok()?;
+        Some(
+            serde_json::from_str(&lakewarden::aws::iam::decode_document(
+                out.policy_document(),
+            ))
+            .unwrap(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_trusted_share_is_accepted_linked_granted_and_readable_through_the_link() {
+    let s = s2().await;
+    assert_eq!(
+        s.invitations().await,
+        vec![(s.producer.id.clone(), "PENDING".to_string())]
+    );
+    let r = s
+        .run(&s.config(""), ram_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(
+        s.invitations().await,
+        vec![(s.producer.id.clone(), "ACCEPTED".to_string())]
+    );
+    assert_eq!(
+        s.link_target().await,
+        Some((s.producer.id.clone(), "cur_org".to_string()))
+    );
+    let g = s.grants().await;
+    let (c, p, role) = (&s.consumer.id, &s.producer.id, &s.role);
+    let mut expected = vec![
+        format!("{role} db {c}:cur_org_linked [DESCRIBE]"),
+        format!("{role} db {p}:cur_org [DESCRIBE]"),
+        format!("{role} tables {p}:cur_org.* [DESCRIBE,SELECT]"),
+    ];
+    expected.sort();
+    assert_eq!(g, expected);
+    // The role's policy lists exactly the shared tables' locations.
+    let pol = s.role_policy().await.expect("inline policy");
+    let objects = &pol["Statement"][0]["Resource"];
+    assert_eq!(objects.as_array().unwrap().len(), 2, "{pol}");
+    assert!(objects.to_string().contains("/cur/legacy_all/*"));
+    // Through the link, the consumer lists the producer's tables.
+    let tables = s
+        .consumer
+        .glue()
+        .get_tables()
+        .database_name("cur_org_linked")
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = tables.table_list().iter().map(|t| t.name()).collect();
+    names.sort();
+    assert_eq!(names, vec!["daily", "legacy_all"]);
+}
+
+#[tokio::test]
+async fn the_same_event_again_writes_nothing() {
+    let s = s2().await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.expect("first");
+    let again = s
+        .run(&cfg, ram_event(&s.consumer.id))
+        .await
+        .expect("second");
+    assert_eq!(again.writes, 0, "{again:#?}");
+    assert_eq!(again.count(Outcome::Applied), 0);
+    assert!(again.count(Outcome::Already) >= 5, "{again:#?}");
+}
+
+#[tokio::test]
+async fn an_untrusted_invitation_is_never_accepted_and_alerts_once() {
+    let s = s2().await;
+    // A second producer the configuration does not trust shares with the consumer too.
+    let stranger = fresh_account().await;
+    stranger.database("bait", None).await;
+    let cfg = format!(
+        "producer:\n  shares:\n    - database: bait\n      consumers: [\"{}\"]\n",
+        s.consumer.id
+    );
+    catalog_sharer::handle(&stranger.ctx(&cfg), scheduled_event(&stranger.id))
+        .await
+        .unwrap();
+    let r = s
+        .run(&s.config(""), ram_event(&s.consumer.id))
+        .await
+        .expect("run");
+    let mut inv = s.invitations().await;
+    inv.sort();
+    let mut expected = vec![
+        (s.producer.id.clone(), "ACCEPTED".to_string()),
+        (stranger.id.clone(), "PENDING".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(inv, expected);
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.outcome == Outcome::Skipped && a.target.contains(&stranger.id)));
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].2.contains(&stranger.id) && sent[0].2.contains("trusted_producers"));
+    // The scheduled reconcile does not alert about it again.
+    s.run(&s.config(""), scheduled_event(&s.consumer.id))
+        .await
+        .unwrap();
+    assert_eq!(moto().sent_notifications(&s.consumer.id).len(), 1);
+    // And nothing of the stranger's is linked.
+    let dbs = s.consumer.glue().get_databases().send().await.unwrap();
+    assert_eq!(dbs.database_list().len(), 1);
+}
+
+#[tokio::test]
+async fn a_name_clash_is_reported_and_not_overwritten() {
+    let s = s2().await;
+    s.consumer
+        .database("cur_org_linked", Some("s3://mine/"))
+        .await;
+    let r = s
+        .run(&s.config(""), ram_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.action == "glue.create_resource_link" && a.outcome == Outcome::Skipped));
+    assert_eq!(
+        s.link_target().await,
+        None,
+        "the existing database is untouched"
+    );
+    let db = s
+        .consumer
+        .glue()
+        .get_database()
+        .name("cur_org_linked")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(db.database().unwrap().location_uri(), Some("s3://mine/"));
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].2.contains("not overwritten"), "{}", sent[0].2);
+}
+
+#[tokio::test]
+async fn the_inline_policy_keeps_an_unrelated_statement() {
+    let s = s2().await;
+    let theirs = json!({"Sid": "ReadScripts", "Effect": "Allow", "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::glue-scripts/*"});
+    s.consumer
+        .iam()
+        .put_role_policy()
+        .role_name("glue-job")
+        .policy_name("lakewarden-share-linker")
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s.run(&s.config(""), ram_event(&s.consumer.id))
+        .await
+        .unwrap();
+    s.run(&s.config(""), scheduled_event(&s.consumer.id))
+        .await
+        .unwrap();
+    let pol = s.role_policy().await.unwrap();
+    let st = pol["Statement"].as_array().unwrap();
+    assert_eq!(st[0], theirs);
+    assert_eq!(st.len(), 3, "ours added once: {pol}");
+}
+
+#[tokio::test]
+async fn a_withdrawn_share_removes_link_grants_and_statements_and_says_so() {
+    let s = s2().await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.unwrap();
+    assert!(s.link_target().await.is_some());
+    // The producer stops sharing: it revokes everything it granted to the consumer.
+    let lf = s.producer.lakeformation();
+    let held = lf
+        .list_permissions()
+        .catalog_id(&s.producer.id)
+        .send()
+        .await
+        .unwrap();
+    for p in held.principal_resource_permissions() {
+        lf.revoke_permissions()
+            .catalog_id(&s.producer.id)
+            .principal(p.principal().unwrap().clone())
+            .resource(p.resource().unwrap().clone())
+            .set_permissions(Some(p.permissions().to_vec()))
+            .set_permissions_with_grant_option(Some(p.permissions_with_grant_option().to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = s
+        .run(&cfg, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(s.link_target().await, None);
+    assert!(s.grants().await.is_empty(), "{:?}", s.grants().await);
+    assert_eq!(s.role_policy().await, None);
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert!(sent.iter().any(|m| m.2.contains("is gone")), "{sent:?}");
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let s = s2().await;
+    let r = s
+        .run(&s.config("dry_run: true\n"), ram_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(r.count(Outcome::Planned) >= 1);
+    assert_eq!(
+        s.invitations().await,
+        vec![(s.producer.id.clone(), "PENDING".to_string())]
+    );
+    assert_eq!(s.link_target().await, None);
+}
