@@ -1,7 +1,8 @@
-"""S2: a Glue catalog shared across accounts with Lake Formation (catalog-sharer, producer side)."""
+"""S2: a Glue catalog shared across accounts with Lake Formation: catalog-sharer in the producer
+(111111111111), then share-linker in the consumer (222222222222)."""
 import json
 
-from demo_lib import EVENTS, PRODUCER, Account, Lambdas, config_of, print_report, say
+from demo_lib import CONSUMER, EVENTS, PRODUCER, REGION, Account, Lambdas, config_of, print_report, say
 
 
 
@@ -74,3 +75,41 @@ def run(moto):
     say("Registered data locations")
     for r in p.client("lakeformation").list_resources()["ResourceInfoList"]:
         print(f"  {r['ResourceArn']}")
+    run_consumer(moto)
+
+
+def run_consumer(moto):
+    say("S2 consumer: account 222222222222 has a Glue job role and a pending RAM invitation")
+    c = Account(moto, CONSUMER)
+    c.client("iam").create_role(RoleName="glue-job", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "glue.amazonaws.com"}}]}))
+    c.client("sns").create_topic(Name="lakewarden-alerts")
+    for i in c.client("ram").get_resource_share_invitations()["resourceShareInvitations"]:
+        print(f"  invitation {i['resourceShareName']} from {i['senderAccountId']}: {i['status']}")
+    lam = Lambdas(c, config_of(CONSUMER))
+    try:
+        say("share-linker ← RAM 'Resource Sharing State Change' (tests/events/ram-resource-share-state-change.json)")
+        print_report(*lam.invoke("share-linker", EVENTS / "ram-resource-share-state-change.json"))
+        say("share-linker ← scheduled reconcile: nothing to write")
+        print_report(*lam.invoke("share-linker", EVENTS / "scheduled.json"))
+    finally:
+        lam.stop()
+    say("Resource link in the consumer catalog")
+    link = c.client("glue").get_database(Name="cur_org_linked")["Database"]
+    print(f"  cur_org_linked -> {link['TargetDatabase']['CatalogId']}:{link['TargetDatabase']['DatabaseName']}")
+    say("Lake Formation grants of the consumer account")
+    for x in c.client("lakeformation").list_permissions(CatalogId=CONSUMER)["PrincipalResourcePermissions"]:
+        print(f"  {x['Principal']['DataLakePrincipalIdentifier']}  {json.dumps(x['Resource'])}  {sorted(x['Permissions'])}")
+    say("Inline policy lakewarden-share-linker of role glue-job")
+    doc = c.client("iam").get_role_policy(RoleName="glue-job", PolicyName="lakewarden-share-linker")["PolicyDocument"]
+    print(json.dumps(doc, indent=2))
+    say("As role glue-job in 222222222222: the tables of cur_org, listed through the link")
+    sts = c.client("sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{CONSUMER}:role/glue-job", RoleSessionName="glue-job")["Credentials"]
+    import boto3
+    glue = boto3.client("glue", endpoint_url=c.endpoint, region_name=REGION,
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+    for t in glue.get_tables(DatabaseName="cur_org_linked")["TableList"]:
+        print(f"  cur_org_linked.{t['Name']:<12} {t['StorageDescriptor']['Location']}")
