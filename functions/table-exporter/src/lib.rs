@@ -1,13 +1,70 @@
-//! `table-exporter` — placeholder until its issue is implemented.
+//! `table-exporter`: scheduled DynamoDB exports to a bucket in another account, naming the bucket
+//! owner and checking their prerequisites (scenario S3). Runs in both accounts: `exports` is the
+//! source side, `export_destinations` the destination side.
 
+pub mod apply;
+pub mod observe;
+pub mod plan;
+
+use lakewarden::config::{default_state_table, Config};
 use lakewarden::report::Report;
-use lakewarden::runtime::{Ctx, HandlerError};
+use lakewarden::runtime::{finish, Ctx, HandlerError};
+use lakewarden::state::StateStore;
 use serde_json::Value;
 
 pub const FUNCTION: &str = "table-exporter";
 
-pub async fn handle(_ctx: &Ctx, _event: Value) -> Result<Report, HandlerError> {
-    Err(HandlerError::BadEvent(lakewarden::events::EventError(
-        "table-exporter is not implemented yet".into(),
-    )))
+/// The state table: `state_table`, else `integrations.state_table`, else `lakewarden-state`.
+pub fn state_table(cfg: &Config) -> String {
+    cfg.state_table
+        .clone()
+        .or_else(|| cfg.integrations.as_ref().map(|i| i.state_table.clone()))
+        .unwrap_or_else(default_state_table)
+}
+
+pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
+    let cfg = &ctx.config;
+    if cfg.exports.is_none() && cfg.export_destinations.is_none() {
+        Config::require(&cfg.exports, "exports (or export_destinations)")?;
+    }
+    let at = plan::schedule_time(&event)?;
+    let (mut report, since) = ctx.begin(FUNCTION);
+    let mut attention = Vec::new();
+    let dry_run = cfg.dry_run;
+
+    if let Some(dests) = &cfg.export_destinations {
+        match observe::destination_policies(&ctx.aws, dests).await {
+            Ok(policies) => {
+                let p = plan::plan_destinations(dests, &policies);
+                apply::apply(&ctx.aws, None, &p, dry_run, &mut report).await;
+            }
+            Err(e) => report.push_failed(
+                "observe",
+                "destination bucket policies",
+                e.to_string(),
+                "Check that the buckets exist and the function may s3:GetBucketPolicy on them",
+            ),
+        }
+    }
+
+    if let Some(exports) = &cfg.exports {
+        let store = StateStore::new(ctx.aws.dynamodb.clone(), state_table(cfg));
+        let account = ctx.aws.account_id().await.unwrap_or_default();
+        for e in exports {
+            match observe::observe_export(&ctx.aws, &store, e).await {
+                Ok(obs) => {
+                    let p = plan::plan_export(e, &obs, &at, &account);
+                    apply::apply(&ctx.aws, Some(&store), &p, dry_run, &mut report).await;
+                    attention.extend(p.attention);
+                }
+                Err(e2) => report.push_failed(
+                    "observe",
+                    format!("table {}", e.table),
+                    e2.to_string(),
+                    "Check the table, the state table and the function's dynamodb:DescribeTable/DescribeContinuousBackups/DescribeExport/GetItem permissions",
+                ),
+            }
+        }
+    }
+    finish(ctx, report, &since, "scheduled exports", &attention).await
 }

@@ -1,0 +1,59 @@
+//! Read what the plan needs: each table's ARN and PITR, the state record, running exports,
+//! and the destination buckets' policies.
+
+use std::collections::BTreeMap;
+
+use lakewarden::aws::{dynamodb, s3, Aws, AwsError, AwsResult};
+use lakewarden::config::{Export, ExportDestination};
+use lakewarden::policy;
+use lakewarden::state::StateStore;
+use serde_json::Value;
+
+use crate::plan::{state_key, ExportObserved, ExportState};
+
+pub async fn observe_export(
+    aws: &Aws,
+    store: &StateStore,
+    e: &Export,
+) -> AwsResult<ExportObserved> {
+    let table_arn = dynamodb::table_arn(&aws.dynamodb, &e.table).await?;
+    let pitr = match &table_arn {
+        Some(_) => dynamodb::pitr_enabled(&aws.dynamodb, &e.table).await?,
+        None => false,
+    };
+    let record = store.get(&state_key(e)).await?;
+    let (state, state_version) = match record {
+        Some(r) => (
+            serde_json::from_value::<ExportState>(r.data).unwrap_or_default(),
+            Some(r.version),
+        ),
+        None => (ExportState::default(), None),
+    };
+    let mut pending = Vec::new();
+    for arn in state.pending.keys() {
+        pending.push(dynamodb::describe_export(&aws.dynamodb, arn).await?);
+    }
+    Ok(ExportObserved {
+        table_arn,
+        pitr,
+        state,
+        state_version,
+        pending,
+    })
+}
+
+pub async fn destination_policies(
+    aws: &Aws,
+    dests: &[ExportDestination],
+) -> AwsResult<BTreeMap<String, Option<Value>>> {
+    let mut out = BTreeMap::new();
+    for d in dests {
+        let doc = s3::get_bucket_policy(&aws.s3, &d.bucket)
+            .await?
+            .map(|t| policy::parse_document(&t))
+            .transpose()
+            .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))?;
+        out.insert(d.bucket.clone(), doc);
+    }
+    Ok(out)
+}
