@@ -50,7 +50,7 @@ pub struct Report {
     pub api_calls: BTreeMap<String, u64>,
     /// Requests sent per `service.Operation`.
     pub api_operations: BTreeMap<String, u64>,
-    /// Requests that change something (everything but Get/List/Describe/Search…).
+    /// Requests that change something (everything but Get/List/Describe/Search… and the alert).
     pub writes: u64,
     /// Findings and explanations that are not actions (checks, reasons for an empty report).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -136,7 +136,8 @@ impl Report {
         for (op, n) in &self.api_operations {
             let (service, name) = op.split_once('.').unwrap_or((op.as_str(), ""));
             *self.api_calls.entry(service.to_string()).or_default() += n;
-            if is_write_operation(name) {
+            // Alerts are not changes to the account's resources.
+            if is_write_operation(name) && op != "sns.Publish" {
                 self.writes += n;
             }
         }

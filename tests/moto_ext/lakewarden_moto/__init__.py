@@ -13,4 +13,5 @@ EXTENSIONS = [
     "ram_ext",
     "ram_invitations",
     "glue_shared",
+    "dynamodb_exports",
 ]

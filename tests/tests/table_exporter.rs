@@ -1,0 +1,375 @@
+//! table-exporter against moto: both sides of a cross-account DynamoDB export.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, ScalarAttributeType,
+};
+use lakewarden::report::{Outcome, Report};
+use lakewarden::runtime::HandlerError;
+use lakewarden_tests::*;
+use serde_json::{json, Value};
+
+const TABLE: &str = "cm-kasama-test-transactions";
+
+struct S3Story {
+    source: Account,
+    dest: Account,
+    bucket: String,
+    topic: String,
+}
+
+fn schedule_at(account: &str, time: &str) -> Value {
+    let mut e = scheduled_event(account);
+    e["time"] = json!(time);
+    e
+}
+
+async fn story(pitr: bool) -> S3Story {
+    let source = fresh_account().await;
+    let dest = fresh_account().await;
+    let bucket = dest.bucket("dynamodb-export-bucket").await;
+    let ddb = source.dynamodb();
+    ddb.create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("transaction_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("transaction_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (id, amount) in [("t-001", "1200"), ("t-002", "560"), ("t-003", "89")] {
+        ddb.put_item()
+            .table_name(TABLE)
+            .item("transaction_id", AttributeValue::S(id.into()))
+            .item("amount", AttributeValue::N(amount.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    if pitr {
+        ddb.update_continuous_backups()
+            .table_name(TABLE)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    ddb.create_table()
+        .table_name("lakewarden-state")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let topic = source.topic("lakewarden-alerts").await;
+    S3Story {
+        source,
+        dest,
+        bucket,
+        topic,
+    }
+}
+
+impl S3Story {
+    fn source_config(&self, extra: &str) -> String {
+        format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nexports:\n  - table: {TABLE}\n    bucket: {}\n    bucket_owner: \"{}\"\n    prefix: exports/transactions/\n{extra}",
+            self.topic, self.bucket, self.dest.id
+        )
+    }
+    fn dest_config(&self) -> String {
+        format!(
+            "export_destinations:\n  - bucket: {}\n    source_accounts: [\"{}\"]\n",
+            self.bucket, self.source.id
+        )
+    }
+    async fn source_run(&self, cfg: &str, time: &str) -> Result<Report, HandlerError> {
+        table_exporter::handle(&self.source.ctx(cfg), schedule_at(&self.source.id, time)).await
+    }
+    async fn exports(&self) -> Vec<String> {
+        let arn = self
+            .source
+            .dynamodb()
+            .describe_table()
+            .table_name(TABLE)
+            .send()
+            .await
+            .unwrap()
+            .table()
+            .unwrap()
+            .table_arn()
+            .unwrap()
+            .to_string();
+        let out = self
+            .source
+            .dynamodb()
+            .list_exports()
+            .table_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        out.export_summaries()
+            .iter()
+            .filter_map(|e| e.export_arn().map(String::from))
+            .collect()
+    }
+    async fn keys(&self) -> Vec<String> {
+        let out = self
+            .dest
+            .s3()
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(String::from))
+            .collect()
+    }
+    async fn wait_for_export(&self) {
+        for _ in 0..50 {
+            if !self.keys().await.is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_export_lands_in_the_other_accounts_bucket_under_the_prefix() {
+    let s = story(true).await;
+    let d = table_exporter::handle(&s.dest.ctx(&s.dest_config()), scheduled_event(&s.dest.id))
+        .await
+        .expect("destination side");
+    assert_eq!(d.failures().len(), 0);
+    let r = s
+        .source_run(&s.source_config(""), "2026-11-24T10:00:00Z")
+        .await
+        .expect("source side");
+    let start = r
+        .actions
+        .iter()
+        .find(|a| a.action == "dynamodb.export_table")
+        .unwrap();
+    assert_eq!(start.outcome, Outcome::Applied);
+    // The call names the bucket owner: the bucket exists only in the destination account.
+    assert!(
+        start.target.contains(&format!("owner {}", s.dest.id)),
+        "{}",
+        start.target
+    );
+    s.wait_for_export().await;
+    let keys = s.keys().await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        keys[0].starts_with("exports/transactions/2026-11-24T10-00-00Z/AWSDynamoDB/"),
+        "{keys:?}"
+    );
+    // The next run records the completion.
+    let next = s
+        .source_run(&s.source_config(""), "2026-11-24T11:00:00Z")
+        .await
+        .unwrap();
+    assert!(
+        next.notes
+            .iter()
+            .any(|n| n.get("export_completed").is_some()),
+        "{next:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_schedule_starts_one_export() {
+    let s = story(true).await;
+    let cfg = s.source_config("");
+    s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    let again = s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    assert_eq!(again.calls_of("dynamodb.ExportTableToPointInTime"), 0);
+    let export = again
+        .actions
+        .iter()
+        .find(|a| a.action == "dynamodb.export_table")
+        .unwrap();
+    assert_eq!(export.outcome, Outcome::Already, "{again:#?}");
+    assert_eq!(s.exports().await.len(), 1);
+    // A third delivery, once the completion is recorded, writes nothing at all.
+    let third = s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    assert_eq!(third.writes, 0, "{third:#?}");
+}
+
+#[tokio::test]
+async fn pitr_off_with_fix_is_enabled_then_exported() {
+    let s = story(false).await;
+    let r = s
+        .source_run(
+            &s.source_config("    fix_pitr: true\n"),
+            "2026-11-24T10:00:00Z",
+        )
+        .await
+        .unwrap();
+    let kinds: Vec<(&str, Outcome)> = r
+        .actions
+        .iter()
+        .map(|a| (a.action.as_str(), a.outcome))
+        .collect();
+    assert_eq!(
+        &kinds[..2],
+        &[
+            ("dynamodb.enable_pitr", Outcome::Applied),
+            ("dynamodb.export_table", Outcome::Applied)
+        ]
+    );
+    s.wait_for_export().await;
+    assert_eq!(s.keys().await.len(), 1);
+}
+
+#[tokio::test]
+async fn pitr_off_without_fix_alerts_and_exports_nothing() {
+    let s = story(false).await;
+    let r = s
+        .source_run(&s.source_config(""), "2026-11-24T10:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(s.exports().await.is_empty());
+    let sent = moto().sent_notifications(&s.source.id);
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].2.contains("point-in-time recovery disabled"),
+        "{}",
+        sent[0].2
+    );
+}
+
+#[tokio::test]
+async fn the_destination_policy_is_merged_and_never_adds_an_unlisted_account() {
+    let s = story(true).await;
+    let theirs = json!({"Sid": "AnalyticsRead", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/analytics", s.dest.id)},
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", s.bucket)});
+    s.dest
+        .s3()
+        .put_bucket_policy()
+        .bucket(&s.bucket)
+        .policy(json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let ctx = s.dest.ctx(&s.dest_config());
+    table_exporter::handle(&ctx, scheduled_event(&s.dest.id))
+        .await
+        .unwrap();
+    let again = table_exporter::handle(&ctx, scheduled_event(&s.dest.id))
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0);
+    let pol = s.dest.bucket_policy(&s.bucket).await.unwrap();
+    let st = pol["Statement"].as_array().unwrap();
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[0], theirs);
+    assert_eq!(st[1]["Sid"], "LakewardenExportWrite");
+    assert_eq!(
+        st[1]["Principal"]["AWS"],
+        json!([format!("arn:aws:iam::{}:root", s.source.id)])
+    );
+    assert!(!pol.to_string().contains("999999999999"));
+}
+
+#[tokio::test]
+async fn a_failed_export_alerts_with_the_diagnosis() {
+    let s = story(true).await;
+    let cfg = s.source_config("");
+    s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    let arn = s.exports().await.remove(0);
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/dynamodb/exports/fail",
+        &json!({"export_arn": arn, "code": "S3AccessDenied", "message": "Access Denied"})
+            .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    s.source_run(&cfg, "2026-11-24T11:00:00Z").await.unwrap();
+    let sent = moto().sent_notifications(&s.source.id);
+    let alert = sent
+        .iter()
+        .find(|m| m.2.contains("FAILED"))
+        .expect("an alert about the failed export");
+    assert!(alert.2.contains("S3AccessDenied"), "{}", alert.2);
+    assert!(alert.2.contains("LakewardenExportWrite"), "{}", alert.2);
+    assert!(
+        alert
+            .2
+            .contains(&format!("arn:aws:iam::{}:root", s.source.id)),
+        "{}",
+        alert.2
+    );
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let s = story(false).await;
+    let r = s
+        .source_run(
+            &format!("dry_run: true\n{}", s.source_config("    fix_pitr: true\n")),
+            "2026-11-24T10:00:00Z",
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(r.count(Outcome::Planned) >= 2);
+    assert!(s.exports().await.is_empty());
+    let d = table_exporter::handle(
+        &s.dest.ctx(&format!("dry_run: true\n{}", s.dest_config())),
+        scheduled_event(&s.dest.id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.writes, 0);
+    assert_eq!(s.dest.bucket_policy(&s.bucket).await, None);
+}
+
+#[tokio::test]
+async fn only_scheduled_events_are_accepted() {
+    let s = story(true).await;
+    let err = table_exporter::handle(
+        &s.source.ctx(&s.source_config("")),
+        glue_db_event(&s.source.id, "x", "CreateTable", &["t"]),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, HandlerError::BadEvent(_)), "{err}");
+}
