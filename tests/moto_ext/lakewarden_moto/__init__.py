@@ -14,4 +14,5 @@ EXTENSIONS = [
     "ram_invitations",
     "glue_shared",
     "dynamodb_exports",
+    "glue_integrations",
 ]
