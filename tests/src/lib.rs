@@ -396,3 +396,142 @@ pub fn scheduled_event(account: &str) -> Value {
         "detail": {}
     })
 }
+
+impl Account {
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk)
+    }
+
+    /// A queue receiving every event of `source` on the default bus; returns its URL.
+    pub async fn capture_events(&self, source: &str) -> String {
+        let url = self
+            .sqs()
+            .create_queue()
+            .queue_name(format!("capture-{}", self.id))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url()
+            .expect("url")
+            .to_string();
+        let arn = format!("arn:aws:sqs:{REGION}:{}:capture-{}", self.id, self.id);
+        let eb = self.eventbridge();
+        eb.put_rule()
+            .name("capture")
+            .event_pattern(serde_json::json!({"source": [source]}).to_string())
+            .send()
+            .await
+            .expect("rule");
+        eb.put_targets()
+            .rule("capture")
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("q")
+                    .arn(arn)
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("targets");
+        url
+    }
+
+    /// Every event delivered to a capture queue so far (their JSON bodies).
+    pub async fn captured(&self, url: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let r = self
+                .sqs()
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive");
+            if r.messages().is_empty() {
+                break;
+            }
+            for m in r.messages() {
+                out.push(serde_json::from_str(m.body().unwrap_or("{}")).expect("event json"));
+                self.sqs()
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+        out
+    }
+}
+
+impl Account {
+    /// The lakewarden state table (`pk` string key) in this account.
+    pub async fn state_table(&self, name: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        self.dynamodb()
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attr"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key"),
+            )
+            .send()
+            .await
+            .expect("state table");
+    }
+
+    /// Move an integration to a status (with errors), as AWS would (test endpoint).
+    pub fn set_integration_status(&self, arn: &str, status: &str, errors: Value) {
+        let (code, body) = moto().http(
+            "POST",
+            "/lakewarden-test/integrations/status",
+            &serde_json::json!({"integration_arn": arn, "status": status, "errors": errors})
+                .to_string(),
+        );
+        assert_eq!(code, 200, "{body}");
+    }
+
+    /// A zero-ETL integration from this account's DynamoDB table to a Glue database of `target`.
+    pub async fn create_integration(
+        &self,
+        name: &str,
+        table: &str,
+        target: &str,
+        database: &str,
+    ) -> String {
+        self.glue()
+            .create_integration()
+            .integration_name(name)
+            .source_arn(format!(
+                "arn:aws:dynamodb:{REGION}:{}:table/{table}",
+                self.id
+            ))
+            .target_arn(format!(
+                "arn:aws:glue:{REGION}:{target}:database/{database}"
+            ))
+            .send()
+            .await
+            .expect("create integration")
+            .integration_arn()
+            .to_string()
+    }
+}

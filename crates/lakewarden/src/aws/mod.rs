@@ -2,7 +2,10 @@
 //! types the planners use, and decide nothing.
 
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod glue;
+pub mod glue_integrations;
+pub mod glue_policy;
 pub mod iam;
 pub mod lakeformation;
 pub mod ram;

@@ -1,0 +1,44 @@
+//! The Glue Data Catalog resource policy, written with its hash condition so a concurrent change
+//! is never overwritten.
+
+use aws_sdk_glue::types::ExistCondition;
+use aws_sdk_glue::Client;
+
+use super::{AwsError, AwsResult};
+
+/// (policy JSON, hash) of the catalog policy, or None when there is none.
+pub async fn get_catalog_policy(client: &Client) -> AwsResult<Option<(String, String)>> {
+    match client.get_resource_policy().send().await {
+        Ok(o) => Ok(o.policy_in_json().map(|p| {
+            (
+                p.to_string(),
+                o.policy_hash().unwrap_or_default().to_string(),
+            )
+        })),
+        Err(e) => {
+            let e = AwsError::from(e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Put the catalog policy: only if its hash is still `hash` (or, with None, only if none exists).
+pub async fn put_catalog_policy(
+    client: &Client,
+    policy: &str,
+    hash: Option<&str>,
+) -> AwsResult<()> {
+    let req = client.put_resource_policy().policy_in_json(policy);
+    let req = match hash {
+        Some(h) => req
+            .policy_hash_condition(h)
+            .policy_exists_condition(ExistCondition::MustExist),
+        None => req.policy_exists_condition(ExistCondition::NotExist),
+    };
+    req.send().await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! integration-monitor against moto: transitions published once to EventBridge (read from SQS).
+
+use lakewarden::report::Outcome;
+use lakewarden_tests::*;
+use serde_json::json;
+
+fn config() -> String {
+    "integrations:\n  state_table: lakewarden-state\n  event_bus: default\n".into()
+}
+
+#[tokio::test]
+async fn first_run_publishes_one_event_per_integration_second_run_none() {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let q = source.capture_events("lakewarden").await;
+    let a = source
+        .create_integration(
+            "zetl-a",
+            "cm-kasama-test-transactions",
+            &target.id,
+            "cm_kasama_zero_etl_db",
+        )
+        .await;
+    let b = source
+        .create_integration("zetl-b", "other-table", &target.id, "cm_kasama_zero_etl_db")
+        .await;
+    let ctx = source.ctx(&config());
+    let first = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .expect("first");
+    assert_eq!(first.count(Outcome::Applied), 2);
+    let events = source.captured(&q).await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    for e in &events {
+        assert_eq!(e["source"], "lakewarden");
+        assert_eq!(e["detail-type"], "Zero-ETL Integration State Change");
+        assert_eq!(e["detail"]["previousStatus"], serde_json::Value::Null);
+        assert_eq!(e["detail"]["status"], "CREATING");
+        assert_eq!(e["detail"]["side"], "source");
+    }
+    let mut arns: Vec<String> = events
+        .iter()
+        .map(|e| e["detail"]["integrationArn"].as_str().unwrap().to_string())
+        .collect();
+    arns.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(arns, expected);
+    let second = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .expect("second");
+    assert_eq!(second.writes, 0);
+    assert!(source.captured(&q).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_change_is_published_exactly_once_even_with_overlapping_runs() {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let q = source.capture_events("lakewarden").await;
+    let arn = source
+        .create_integration(
+            "zetl",
+            "cm-kasama-test-transactions",
+            &target.id,
+            "cm_kasama_zero_etl_db",
+        )
+        .await;
+    let ctx = source.ctx(&config());
+    integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap();
+    source.captured(&q).await;
+    source.set_integration_status(
+        &arn,
+        "FAILED",
+        json!([{"ErrorCode": "AccessDeniedException", "ErrorMessage": "DynamoDB resource policy does not allow glue.amazonaws.com"}]),
+    );
+    let ctx2 = source.ctx(&config());
+    let (r1, r2) = tokio::join!(
+        integration_monitor::handle(&ctx, scheduled_event(&source.id)),
+        integration_monitor::handle(&ctx2, scheduled_event(&source.id))
+    );
+    let (r1, r2) = (r1.unwrap(), r2.unwrap());
+    assert_eq!(r1.count(Outcome::Applied) + r2.count(Outcome::Applied), 1);
+    let events = source.captured(&q).await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let d = &events[0]["detail"];
+    assert_eq!(d["previousStatus"], "CREATING");
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(d["integrationName"], "zetl");
+    assert_eq!(d["errors"][0]["code"], "AccessDeniedException");
+}
+
+#[tokio::test]
+async fn the_target_side_sees_inbound_integrations() {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    target.state_table("lakewarden-state").await;
+    let q = target.capture_events("lakewarden").await;
+    let arn = source
+        .create_integration("zetl", "t", &target.id, "cm_kasama_zero_etl_db")
+        .await;
+    integration_monitor::handle(&target.ctx(&config()), scheduled_event(&target.id))
+        .await
+        .unwrap();
+    let events = target.captured(&q).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"]["side"], "target");
+    assert_eq!(events[0]["detail"]["integrationArn"], arn.as_str());
+}
+
+#[tokio::test]
+async fn dry_run_publishes_and_records_nothing() {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let q = source.capture_events("lakewarden").await;
+    source
+        .create_integration("zetl", "t", &target.id, "d")
+        .await;
+    let r = integration_monitor::handle(
+        &source.ctx(&format!("dry_run: true\n{}", config())),
+        scheduled_event(&source.id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.writes, 0);
+    assert_eq!(r.count(Outcome::Planned), 1);
+    assert!(source.captured(&q).await.is_empty());
+}
