@@ -200,3 +200,24 @@ pub async fn delete_database(client: &Client, name: &str) -> AwsResult<()> {
     client.delete_database().name(name).send().await?;
     Ok(())
 }
+
+/// Set a database's `LocationUri`, keeping its description and parameters.
+pub async fn set_database_location(client: &Client, name: &str, location: &str) -> AwsResult<()> {
+    use aws_sdk_glue::types::DatabaseInput;
+    let current = client.get_database().name(name).send().await?;
+    let db = current.database();
+    let input = DatabaseInput::builder()
+        .name(name)
+        .set_description(db.and_then(|d| d.description()).map(String::from))
+        .set_parameters(db.and_then(|d| d.parameters()).cloned())
+        .location_uri(location)
+        .build()
+        .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?;
+    client
+        .update_database()
+        .name(name)
+        .database_input(input)
+        .send()
+        .await?;
+    Ok(())
+}

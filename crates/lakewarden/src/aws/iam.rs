@@ -280,6 +280,20 @@ pub async fn put_role_permissions_boundary(
     Ok(())
 }
 
+pub async fn update_assume_role_policy(
+    client: &Client,
+    role: &str,
+    document: &str,
+) -> AwsResult<()> {
+    client
+        .update_assume_role_policy()
+        .role_name(role)
+        .policy_document(document)
+        .send()
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

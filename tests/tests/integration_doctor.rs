@@ -1,0 +1,363 @@
+//! integration-doctor against moto: every prerequisite of both sides, detected and fixed.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use lakewarden::report::{Outcome, Report};
+use lakewarden_tests::*;
+use serde_json::{json, Value};
+
+const TABLE: &str = "cm-kasama-test-transactions";
+const DB: &str = "cm_kasama_zero_etl_db";
+
+struct S1 {
+    source: Account,
+    target: Account,
+    bucket: String,
+    integration: String,
+    topic_s: String,
+    topic_t: String,
+}
+
+async fn s1() -> S1 {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source
+        .dynamodb()
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("transaction_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("transaction_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let bucket = target.bucket("zetl-bucket").await;
+    target.database(DB, None).await;
+    target
+        .iam()
+        .create_role()
+        .role_name("zetl-target")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let integration = source
+        .create_integration(
+            "cm-kasama-cross-account-dynamodb-glue",
+            TABLE,
+            &target.id,
+            DB,
+        )
+        .await;
+    let topic_s = source.topic("lakewarden-alerts").await;
+    let topic_t = target.topic("lakewarden-alerts").await;
+    S1 {
+        source,
+        target,
+        bucket,
+        integration,
+        topic_s,
+        topic_t,
+    }
+}
+
+impl S1 {
+    fn source_config(&self, fix: bool, extra: &str) -> String {
+        format!(
+            "{extra}alerts: {{ topic_arn: \"{}\" }}\nintegrations:\n  fix: {fix}\n  sources: [{{ table: {TABLE}, allowed_target_accounts: [\"{}\"] }}]\n",
+            self.topic_s, self.target.id
+        )
+    }
+    fn target_config(&self, fix: bool, extra: &str) -> String {
+        format!(
+            "{extra}alerts: {{ topic_arn: \"{}\" }}\nintegrations:\n  fix: {fix}\n  targets: [{{ database: {DB}, allowed_source_accounts: [\"{}\"], target_role_arn: \"arn:aws:iam::{}:role/zetl-target\", bucket: {} }}]\n",
+            self.topic_t, self.source.id, self.target.id, self.bucket
+        )
+    }
+    fn state_event(
+        &self,
+        account: &str,
+        side: &str,
+        previous: &str,
+        status: &str,
+        errors: Value,
+    ) -> Value {
+        json!({"version": "0", "id": "e1", "detail-type": "Zero-ETL Integration State Change",
+            "source": "lakewarden", "account": account, "time": "2026-11-24T10:00:00Z", "region": REGION,
+            "resources": [self.integration], "detail": {
+                "integrationArn": self.integration, "integrationName": "cm-kasama-cross-account-dynamodb-glue",
+                "sourceArn": format!("arn:aws:dynamodb:{REGION}:{}:table/{TABLE}", self.source.id),
+                "targetArn": format!("arn:aws:glue:{REGION}:{}:database/{DB}", self.target.id),
+                "side": side, "previousStatus": previous, "status": status, "errors": errors}})
+    }
+    async fn table_policy(&self) -> Option<Value> {
+        let arn = format!("arn:aws:dynamodb:{REGION}:{}:table/{TABLE}", self.source.id);
+        let out = self
+            .source
+            .dynamodb()
+            .get_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+            .ok()?;
+        out.policy().map(|p| serde_json::from_str(p).unwrap())
+    }
+    async fn catalog_policy(&self) -> Option<Value> {
+        let out = self.target.glue().get_resource_policy().send().await.ok()?;
+        out.policy_in_json()
+            .map(|p| serde_json::from_str(p).unwrap())
+    }
+}
+
+fn outcome(r: &Report, check: &str) -> Outcome {
+    r.actions
+        .iter()
+        .find(|a| a.action == format!("check.{check}"))
+        .unwrap_or_else(|| panic!("no check {check} in {r:#?}"))
+        .outcome
+}
+
+#[tokio::test]
+async fn source_side_prerequisites_are_fixed_and_foreign_statements_survive() {
+    let s = s1().await;
+    let theirs = json!({"Sid": "AnalyticsRead", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/analytics", s.source.id)},
+        "Action": "dynamodb:GetItem", "Resource": "*"});
+    s.source
+        .dynamodb()
+        .put_resource_policy()
+        .resource_arn(format!(
+            "arn:aws:dynamodb:{REGION}:{}:table/{TABLE}",
+            s.source.id
+        ))
+        .policy(json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let ctx = s.source.ctx(&s.source_config(true, ""));
+    let r = integration_doctor::handle(&ctx, scheduled_event(&s.source.id))
+        .await
+        .expect("doctor");
+    assert_eq!(outcome(&r, "source.pitr"), Outcome::Applied);
+    assert_eq!(outcome(&r, "source.table_policy"), Outcome::Applied);
+    let pol = s.table_policy().await.unwrap();
+    let st = pol["Statement"].as_array().unwrap();
+    assert_eq!(st[0], theirs);
+    assert_eq!(st[1]["Principal"]["Service"], "glue.amazonaws.com");
+    assert_eq!(
+        st[1]["Condition"]["StringEquals"]["aws:SourceAccount"],
+        s.source.id.as_str()
+    );
+    assert_eq!(
+        st[1]["Condition"]["StringLike"]["aws:SourceArn"],
+        format!("arn:aws:glue:{REGION}:{}:integration:*", s.source.id)
+    );
+    let again = integration_doctor::handle(&ctx, scheduled_event(&s.source.id))
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+    assert_eq!(outcome(&again, "source.pitr"), Outcome::Already);
+}
+
+#[tokio::test]
+async fn target_side_prerequisites_are_fixed_and_foreign_statements_survive() {
+    let s = s1().await;
+    let theirs = json!({"Sid": "ReadForAudit", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:role/audit", s.target.id)},
+        "Action": "glue:GetTables", "Resource": format!("arn:aws:glue:{REGION}:{}:catalog", s.target.id)});
+    s.target
+        .glue()
+        .put_resource_policy()
+        .policy_in_json(json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let ctx = s.target.ctx(&s.target_config(true, ""));
+    let r = integration_doctor::handle(&ctx, scheduled_event(&s.target.id))
+        .await
+        .expect("doctor");
+    for c in [
+        "target.catalog_policy",
+        "target.database_location",
+        "target.resource_property",
+        "target.role_trust",
+        "target.role_permissions",
+    ] {
+        assert_eq!(outcome(&r, c), Outcome::Applied, "{c}");
+    }
+    let pol = s.catalog_policy().await.unwrap();
+    let st = pol["Statement"].as_array().unwrap();
+    assert_eq!(st[0], theirs);
+    let text = pol.to_string();
+    assert!(text.contains("glue:AuthorizeInboundIntegration"));
+    assert!(text.contains(&format!("arn:aws:iam::{}:root", s.source.id)));
+    let prop = s
+        .target
+        .glue()
+        .get_integration_resource_property()
+        .resource_arn(format!(
+            "arn:aws:glue:{REGION}:{}:database/{DB}",
+            s.target.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        prop.target_processing_properties().unwrap().role_arn(),
+        Some(format!("arn:aws:iam::{}:role/zetl-target", s.target.id).as_str())
+    );
+    let db = s
+        .target
+        .glue()
+        .get_database()
+        .name(DB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        db.database().unwrap().location_uri(),
+        Some(format!("s3://{}/", s.bucket).as_str())
+    );
+    let again = integration_doctor::handle(&ctx, scheduled_event(&s.target.id))
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn a_source_account_not_allowlisted_is_never_added() {
+    let s = s1().await;
+    let stranger = fresh_account().await;
+    stranger
+        .create_integration("sneaky", "t", &s.target.id, DB)
+        .await;
+    let r = integration_doctor::handle(
+        &s.target.ctx(&s.target_config(true, "")),
+        scheduled_event(&s.target.id),
+    )
+    .await
+    .unwrap();
+    let finding = r
+        .actions
+        .iter()
+        .find(|a| a.action == "check.target.allowed_source")
+        .expect("finding");
+    assert_eq!(finding.outcome, Outcome::Skipped);
+    assert!(finding.error.as_deref().unwrap().contains(&stranger.id));
+    assert!(!s
+        .catalog_policy()
+        .await
+        .unwrap()
+        .to_string()
+        .contains(&stranger.id));
+    let sent = moto().sent_notifications(&s.target.id);
+    assert!(sent.iter().any(|m| m.2.contains(&stranger.id)), "{sent:?}");
+}
+
+#[tokio::test]
+async fn active_shares_the_target_tables() {
+    let s = s1().await;
+    s.target
+        .parquet_table(
+            DB,
+            "transactions",
+            &format!("s3://{}/transactions/", s.bucket),
+        )
+        .await;
+    let consumer = new_account_id();
+    let extra = format!(
+        "producer:\n  shares:\n    - database: {DB}\n      consumers: [\"{consumer}\"]\n      bucket_policy: false\n"
+    );
+    let r = integration_doctor::handle(
+        &s.target.ctx(&s.target_config(true, &extra)),
+        s.state_event(&s.target.id, "target", "CREATING", "ACTIVE", json!([])),
+    )
+    .await
+    .expect("doctor");
+    assert!(r.actions.iter().any(|a| a.action == "lakeformation.grant"
+        && a.outcome == Outcome::Applied
+        && a.target.contains("transactions")));
+    let perms = s
+        .target
+        .lakeformation()
+        .list_permissions()
+        .catalog_id(&s.target.id)
+        .send()
+        .await
+        .unwrap();
+    assert!(perms.principal_resource_permissions().iter().any(|p| {
+        p.principal().unwrap().data_lake_principal_identifier() == Some(consumer.as_str())
+            && p.resource().unwrap().table().and_then(|t| t.name()) == Some("transactions")
+    }));
+}
+
+#[tokio::test]
+async fn failed_alerts_with_the_errors_and_the_findings() {
+    let s = s1().await;
+    let r = integration_doctor::handle(
+        &s.source.ctx(&s.source_config(false, "")),
+        s.state_event(
+            &s.source.id,
+            "source",
+            "CREATING",
+            "FAILED",
+            json!([{"code": "ValidationException", "message": "Glue cannot export the table: check its resource policy"}]),
+        ),
+    )
+    .await
+    .expect("doctor");
+    assert_eq!(r.writes, 0, "fix is false");
+    assert_eq!(outcome(&r, "source.pitr"), Outcome::Skipped);
+    let sent = moto().sent_notifications(&s.source.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body = &sent[0].2;
+    assert!(body.contains("is FAILED (was CREATING)"), "{body}");
+    assert!(body.contains("ValidationException"), "{body}");
+    assert!(
+        body.contains("source.pitr") && body.contains("source.table_policy"),
+        "{body}"
+    );
+    assert!(body.contains("delete it and create it again"), "{body}");
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let s = s1().await;
+    let r = integration_doctor::handle(
+        &s.target.ctx(&s.target_config(true, "dry_run: true\n")),
+        scheduled_event(&s.target.id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert_eq!(outcome(&r, "target.catalog_policy"), Outcome::Planned);
+    assert_eq!(s.catalog_policy().await, None);
+}
+
+#[tokio::test]
+async fn the_fixture_events_are_understood() {
+    for f in [
+        "zero-etl-state-change.json",
+        "cloudtrail-create-integration.json",
+        "cloudtrail-create-integration-resource-property.json",
+    ] {
+        integration_doctor::plan::trigger(&event(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+}
