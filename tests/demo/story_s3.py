@@ -27,7 +27,7 @@ def ensure_table(src):
 
 
 def run(moto):
-    say("S3: table cm-kasama-test-transactions (111111111111, PITR off) → bucket of 222222222222")
+    say("S3: table cm-kasama-test-transactions (111111111111) exported to a bucket of 222222222222")
     src, dst = Account(moto, PRODUCER), Account(moto, CONSUMER)
     ensure_table(src)
     dst.client("s3").create_bucket(Bucket=BUCKET)
@@ -40,7 +40,7 @@ def run(moto):
     print(json.dumps(json.loads(dst.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"]), indent=2))
     lam_src = Lambdas(src, config_of(PRODUCER))
     try:
-        say("table-exporter in 111111111111 ← schedule: PITR enabled (fix_pitr), export started with S3BucketOwner")
+        say("table-exporter in 111111111111 ← schedule: PITR checked (fix_pitr), export started with S3BucketOwner")
         print_report(*lam_src.invoke("table-exporter", EVENTS / "scheduled.json"))
         say("the same schedule delivered again: no second export")
         print_report(*lam_src.invoke("table-exporter", EVENTS / "scheduled.json"))
