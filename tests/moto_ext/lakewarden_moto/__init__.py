@@ -15,4 +15,5 @@ EXTENSIONS = [
     "glue_shared",
     "dynamodb_exports",
     "glue_integrations",
+    "datazone",
 ]

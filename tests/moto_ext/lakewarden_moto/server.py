@@ -24,9 +24,11 @@ def _installers():
 class TestEndpoints:
     """WSGI middleware: `/lakewarden-test/...` for tests, everything else to moto."""
 
-    def __init__(self, app, routes):
+    def __init__(self, app, routes, intercepts=()):
         self.app = app
         self.routes = routes
+        # Modules serving a whole service moto lacks: intercept(environ) -> responder or None.
+        self.intercepts = list(intercepts)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -55,6 +57,10 @@ class TestEndpoints:
         injected = faults.match(environ)
         if injected is not None:
             return injected(start_response)
+        for intercept in self.intercepts:
+            responder = intercept(environ)
+            if responder is not None:
+                return responder(start_response)
         return self.app(environ, start_response)
 
     @staticmethod
@@ -68,12 +74,15 @@ def build_app():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     routes = {("GET", "/lakewarden-test/health"): lambda environ, body: (200, "ok")}
+    intercepts = []
     for module in _installers():
         module.install()
         if hasattr(module, "test_routes"):
             routes.update(module.test_routes())
+        if hasattr(module, "intercept"):
+            intercepts.append(module.intercept)
     app = DomainDispatcherApplication(create_backend_app)
-    return TestEndpoints(app, routes)
+    return TestEndpoints(app, routes, intercepts)
 
 
 def main(argv=None):
