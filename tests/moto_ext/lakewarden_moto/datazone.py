@@ -43,6 +43,11 @@ def test_routes():
     return {("POST", "/lakewarden-test/datazone/put"): _put}
 
 
+def _iso(t):
+    """GetEnvironment's timestamps travel as ISO 8601 date-time strings (the others as epoch seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
 def _reply(status, value, error=None):
     data = json.dumps(value).encode()
 
@@ -67,7 +72,7 @@ def _environment(e):
     return {"id": e["id"], "domainId": e["domainId"], "projectId": e.get("projectId", "prj"),
             "name": e.get("name", e["id"]), "createdBy": "lakewarden-test", "provider": "Amazon DataZone",
             "awsAccountId": e.get("awsAccountId"), "awsAccountRegion": e.get("region", "us-east-1"),
-            "status": "ACTIVE", "provisionedResources": resources, "createdAt": e["createdAt"]}
+            "status": "ACTIVE", "provisionedResources": resources, "createdAt": _iso(e["createdAt"])}
 
 
 def _target(t):

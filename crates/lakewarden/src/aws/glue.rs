@@ -221,3 +221,77 @@ pub async fn set_database_location(client: &Client, name: &str, location: &str) 
         .await?;
     Ok(())
 }
+
+/// One table (with its location), or None when it does not exist.
+pub async fn get_table(
+    client: &Client,
+    catalog_id: Option<&str>,
+    database: &str,
+    name: &str,
+) -> AwsResult<Option<TableInfo>> {
+    match client
+        .get_table()
+        .set_catalog_id(catalog_id.map(String::from))
+        .database_name(database)
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.table().map(|t| {
+            let mut i = table_info(t);
+            if i.database.is_empty() {
+                i.database = database.to_string();
+            }
+            i
+        })),
+        Err(e) => {
+            let e = super::AwsError::from(e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A table resource link in a local database pointing at another catalog's table.
+pub async fn create_table_link(
+    client: &Client,
+    database: &str,
+    name: &str,
+    target_catalog: &str,
+    target_database: &str,
+    target_table: &str,
+) -> AwsResult<()> {
+    use aws_sdk_glue::types::{TableIdentifier, TableInput};
+    client
+        .create_table()
+        .database_name(database)
+        .table_input(
+            TableInput::builder()
+                .name(name)
+                .target_table(
+                    TableIdentifier::builder()
+                        .catalog_id(target_catalog)
+                        .database_name(target_database)
+                        .name(target_table)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_table(client: &Client, database: &str, name: &str) -> AwsResult<()> {
+    client
+        .delete_table()
+        .database_name(database)
+        .name(name)
+        .send()
+        .await?;
+    Ok(())
+}

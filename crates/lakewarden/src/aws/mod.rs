@@ -1,6 +1,7 @@
 //! Thin adapters, one module per AWS service. They translate between SDK shapes and the plain
 //! types the planners use, and decide nothing.
 
+pub mod datazone;
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod glue;

@@ -1,0 +1,159 @@
+//! Amazon DataZone: environments, subscription targets, listings and grant statuses.
+
+use aws_sdk_datazone::types::{FailureCause, ListingItem, SubscriptionGrantStatus};
+use aws_sdk_datazone::Client;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{AwsError, AwsResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    pub id: String,
+    pub project_id: String,
+    pub account: Option<String>,
+    pub user_role_arn: Option<String>,
+}
+
+pub async fn get_environment(client: &Client, domain: &str, id: &str) -> AwsResult<Environment> {
+    let o = client
+        .get_environment()
+        .domain_identifier(domain)
+        .identifier(id)
+        .send()
+        .await?;
+    Ok(Environment {
+        id: o.id().unwrap_or(id).to_string(),
+        project_id: o.project_id().to_string(),
+        account: o.aws_account_id().map(String::from),
+        user_role_arn: o
+            .provisioned_resources()
+            .iter()
+            .find(|r| r.name() == Some("userRoleArn"))
+            .map(|r| r.value().to_string()),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionTarget {
+    pub id: String,
+    pub name: String,
+    pub target_type: String,
+    /// The Glue database the target puts subscribed tables in.
+    pub database: Option<String>,
+}
+
+pub async fn get_subscription_target(
+    client: &Client,
+    domain: &str,
+    environment: &str,
+    id: &str,
+) -> AwsResult<SubscriptionTarget> {
+    let o = client
+        .get_subscription_target()
+        .domain_identifier(domain)
+        .environment_identifier(environment)
+        .identifier(id)
+        .send()
+        .await?;
+    let database = o.subscription_target_config().iter().find_map(|f| {
+        serde_json::from_str::<Value>(f.content())
+            .ok()
+            .and_then(|v| v["databaseName"].as_str().map(String::from))
+    });
+    Ok(SubscriptionTarget {
+        id: o.id().to_string(),
+        name: o.name().to_string(),
+        target_type: o.r#type().to_string(),
+        database,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlueListing {
+    pub asset_id: String,
+    pub database: String,
+    pub table: String,
+    pub catalog_id: Option<String>,
+}
+
+/// The Glue table a listing publishes (from its `GlueTableForm`).
+pub async fn get_glue_listing(
+    client: &Client,
+    domain: &str,
+    id: &str,
+    revision: Option<&str>,
+) -> AwsResult<GlueListing> {
+    let o = client
+        .get_listing()
+        .domain_identifier(domain)
+        .identifier(id)
+        .set_listing_revision(revision.map(String::from))
+        .send()
+        .await?;
+    let Some(ListingItem::AssetListing(a)) = o.item() else {
+        return Err(AwsError::new(
+            Some("UnsupportedListing"),
+            format!("listing {id} is not an asset listing"),
+        ));
+    };
+    let forms: Value = a
+        .forms()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or(Value::Null);
+    let form = &forms["GlueTableForm"];
+    let (Some(db), Some(table)) = (form["databaseName"].as_str(), form["tableName"].as_str())
+    else {
+        return Err(AwsError::new(
+            Some("UnsupportedListing"),
+            format!("listing {id} has no GlueTableForm with databaseName and tableName"),
+        ));
+    };
+    Ok(GlueListing {
+        asset_id: a.asset_id().unwrap_or_default().to_string(),
+        database: db.to_string(),
+        table: table.to_string(),
+        catalog_id: form["catalogId"].as_str().map(String::from),
+    })
+}
+
+/// The status DataZone holds for one asset of a grant.
+pub async fn grant_asset_status(
+    client: &Client,
+    domain: &str,
+    grant: &str,
+    asset: &str,
+) -> AwsResult<Option<String>> {
+    let o = client
+        .get_subscription_grant()
+        .domain_identifier(domain)
+        .identifier(grant)
+        .send()
+        .await?;
+    Ok(o.assets()
+        .iter()
+        .find(|a| a.asset_id() == asset)
+        .map(|a| a.status().as_str().to_string()))
+}
+
+pub async fn update_grant_status(
+    client: &Client,
+    domain: &str,
+    grant: &str,
+    asset: &str,
+    status: &str,
+    failure: Option<&str>,
+    target_name: Option<&str>,
+) -> AwsResult<()> {
+    client
+        .update_subscription_grant_status()
+        .domain_identifier(domain)
+        .identifier(grant)
+        .asset_identifier(asset)
+        .status(SubscriptionGrantStatus::from(status))
+        .set_failure_cause(failure.map(|m| FailureCause::builder().message(m).build()))
+        .set_target_name(target_name.map(String::from))
+        .send()
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,515 @@
+//! datazone-subscriber against moto (started with AWS managed policies, for the real
+//! AmazonDataZoneEnvironmentRolePermissionsBoundary) and the project's DataZone emulation.
+
+use std::sync::OnceLock;
+
+use lakewarden::report::{Outcome, Report};
+use lakewarden::runtime::HandlerError;
+use lakewarden::s3loc::S3Location;
+use lakewarden_tests::*;
+use serde_json::{json, Value};
+
+static SERVER: OnceLock<Moto> = OnceLock::new();
+fn server() -> &'static Moto {
+    SERVER.get_or_init(|| start_moto(&["--managed-policies"]))
+}
+
+const AWS_BOUNDARY: &str =
+    "arn:aws:iam::aws:policy/AmazonDataZoneEnvironmentRolePermissionsBoundary";
+
+struct S4 {
+    acct: Account,
+    domain: String,
+    bucket: String,
+    role: String,
+    topic: String,
+}
+
+fn dz_put(kind: &str, item: Value) {
+    let (code, body) = server().http(
+        "POST",
+        "/lakewarden-test/datazone/put",
+        &json!({"kind": kind, "item": item}).to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+}
+
+/// An account with a DataZone domain, an environment whose user role has `boundary`, the sales
+/// bucket (prefix order/) and the Glue table `cm_kasama_sales.orders` on it.
+async fn s4(boundary: Option<&str>) -> S4 {
+    let acct = account_on(server(), &new_account_id()).await;
+    let domain = format!("dzd_{}", acct.id);
+    let bucket = acct.bucket("sales-raw").await;
+    let topic = acct.topic("lakewarden-alerts").await;
+    let role_name = "datazone_usr_env1";
+    let mut req = acct
+        .iam()
+        .create_role()
+        .role_name(role_name)
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        );
+    if let Some(b) = boundary {
+        req = req.permissions_boundary(b);
+    }
+    req.send().await.unwrap();
+    let role = format!("arn:aws:iam::{}:role/{role_name}", acct.id);
+    acct.database("cm_kasama_sales", None).await;
+    acct.parquet_table(
+        "cm_kasama_sales",
+        "orders",
+        &format!("s3://{bucket}/order/orders/"),
+    )
+    .await;
+    dz_put("domain", json!({"id": domain}));
+    dz_put(
+        "environment",
+        json!({"id": "env1", "domainId": domain, "projectId": "prj1",
+        "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
+    );
+    dz_put(
+        "subscription-target",
+        json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
+        "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
+    );
+    dz_put(
+        "listing",
+        json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
+        "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": acct.id}),
+    );
+    dz_put(
+        "subscription-grant",
+        json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
+        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
+    );
+    S4 {
+        acct,
+        domain,
+        bucket,
+        role,
+        topic,
+    }
+}
+
+impl S4 {
+    fn config(&self, extra: &str) -> String {
+        format!(
+            "{extra}alerts: {{ topic_arn: \"{}\" }}\ndatazone:\n  domains: [\"{}\"]\n  buckets: [{{ bucket: {}, prefixes: [\"order/\"] }}]\n  databases: [cm_kasama_sales]\n  fulfil_targets: [tgt1]\n",
+            self.topic, self.domain, self.bucket
+        )
+    }
+    fn event(&self, fixture: &str, grant: &str) -> Value {
+        let mut e = event(fixture);
+        e["account"] = json!(self.acct.id);
+        e["detail"]["metadata"]["domain"] = json!(self.domain);
+        if fixture.contains("environment") {
+            e["detail"]["metadata"]["id"] = json!("env1");
+        } else {
+            e["detail"]["metadata"]["id"] = json!(grant);
+            e["detail"]["data"]["asset"]["listingId"] = json!("lst1");
+            e["detail"]["data"]["subscriptionTarget"] =
+                json!({"id": "tgt1", "environmentId": "env1"});
+        }
+        e
+    }
+    async fn run(&self, cfg: &str, ev: Value) -> Result<Report, HandlerError> {
+        datazone_subscriber::handle(&self.acct.ctx(cfg), ev).await
+    }
+    async fn policy(&self) -> Option<Value> {
+        let out = self
+            .acct
+            .iam()
+            .get_role_policy()
+            .role_name("datazone_usr_env1")
+            .policy_name("lakewarden-datazone")
+            .send()
+            .await
+            .ok()?;
+        Some(
+            serde_json::from_str(&lakewarden::aws::iam::decode_document(
+                out.policy_document(),
+            ))
+            .unwrap(),
+        )
+    }
+    async fn boundary(&self) -> Option<String> {
+        let r = self
+            .acct
+            .iam()
+            .get_role()
+            .role_name("datazone_usr_env1")
+            .send()
+            .await
+            .unwrap();
+        r.role()
+            .unwrap()
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(String::from)
+    }
+    async fn grant_status(&self) -> (String, Option<String>) {
+        let g = self
+            .acct
+            .aws
+            .datazone
+            .get_subscription_grant()
+            .domain_identifier(&self.domain)
+            .identifier("grt1")
+            .send()
+            .await
+            .unwrap();
+        let a = &g.assets()[0];
+        (
+            a.status().as_str().to_string(),
+            a.failure_cause()
+                .and_then(|f| f.message())
+                .map(String::from),
+        )
+    }
+    async fn role_grants(&self) -> Vec<String> {
+        let out = self
+            .acct
+            .lakeformation()
+            .list_permissions()
+            .catalog_id(&self.acct.id)
+            .send()
+            .await
+            .unwrap();
+        let mut v: Vec<String> = out
+            .principal_resource_permissions()
+            .iter()
+            .filter(|p| {
+                p.principal().unwrap().data_lake_principal_identifier() == Some(self.role.as_str())
+            })
+            .map(|p| {
+                let r = p.resource().unwrap();
+                let what = if let Some(d) = r.database() {
+                    format!("db {}", d.name())
+                } else if let Some(t) = r.table() {
+                    format!("table {}.{}", t.database_name(), t.name().unwrap_or("*"))
+                } else if let Some(l) = r.data_location() {
+                    format!("location {}", l.resource_arn())
+                } else {
+                    "other".into()
+                };
+                let mut perms: Vec<&str> = p.permissions().iter().map(|x| x.as_str()).collect();
+                perms.sort();
+                format!("{what} [{}]", perms.join(","))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[tokio::test]
+async fn a_deployed_environment_gets_location_grants_and_policy_and_keeps_its_boundary() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let r = s
+        .run(
+            &s.config(""),
+            s.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let locs = s
+        .acct
+        .lakeformation()
+        .list_resources()
+        .send()
+        .await
+        .unwrap();
+    let loc_arn = format!("arn:aws:s3:::{}/order", s.bucket);
+    assert!(locs
+        .resource_info_list()
+        .iter()
+        .any(|l| l.resource_arn() == Some(loc_arn.as_str())));
+    assert_eq!(
+        s.role_grants().await,
+        vec![
+            "db cm_kasama_sales [DESCRIBE]".to_string(),
+            format!("location {loc_arn} [DATA_LOCATION_ACCESS]"),
+            "table cm_kasama_sales.* [DESCRIBE,SELECT]".to_string(),
+        ]
+    );
+    let pol = s.policy().await.expect("inline policy").to_string();
+    assert!(pol.contains("arn:aws:glue:us-east-1:") && pol.contains(":database/cm_kasama_sales"));
+    assert!(pol.contains(&format!("arn:aws:s3:::{}/order/*", s.bucket)));
+    assert_eq!(
+        s.boundary().await.as_deref(),
+        Some(AWS_BOUNDARY),
+        "the boundary is never removed"
+    );
+    let eval = r
+        .notes
+        .iter()
+        .find(|n| n.get("evaluation").is_some())
+        .expect("boundary evaluation");
+    assert_eq!(
+        eval["evaluation"][0]["list_bucket_allowed"], false,
+        "{eval}"
+    );
+    let again = s
+        .run(
+            &s.config(""),
+            s.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn the_aws_boundary_is_too_large_to_copy_and_that_is_alerted() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let r = s
+        .run(
+            &s.config("").replace(
+                "  fulfil_targets",
+                "  boundary_copy: true\n  fulfil_targets",
+            ),
+            s.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .expect("run");
+    assert!(!r
+        .actions
+        .iter()
+        .any(|a| a.action.contains("boundary") && a.outcome == Outcome::Applied));
+    assert_eq!(s.boundary().await.as_deref(), Some(AWS_BOUNDARY));
+    let sent = server().sent_notifications(&s.acct.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].2.contains("6144") && sent[0].2.contains("no copy"),
+        "{}",
+        sent[0].2
+    );
+}
+
+#[tokio::test]
+async fn a_small_boundary_gets_a_widened_copy_attached() {
+    let small = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Everything", "Effect": "Allow", "Action": ["glue:*", "athena:*", "s3:GetObject"], "Resource": "*"},
+        {"Sid": "ListDataZonePrefixes", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+         "Condition": {"StringLike": {"s3:prefix": ["datazone/*"]}}}]});
+    let s = s4(None).await;
+    let created = s
+        .acct
+        .iam()
+        .create_policy()
+        .policy_name("small-boundary")
+        .policy_document(small.to_string())
+        .send()
+        .await
+        .unwrap();
+    let arn = created.policy().unwrap().arn().unwrap().to_string();
+    s.acct
+        .iam()
+        .put_role_permissions_boundary()
+        .role_name("datazone_usr_env1")
+        .permissions_boundary(&arn)
+        .send()
+        .await
+        .unwrap();
+    let cfg = s.config("").replace(
+        "  fulfil_targets",
+        "  boundary_copy: true\n  fulfil_targets",
+    );
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let copy_arn = format!(
+        "arn:aws:iam::{}:policy/lakewarden-boundary-datazone_usr_env1",
+        s.acct.id
+    );
+    assert_eq!(s.boundary().await.as_deref(), Some(copy_arn.as_str()));
+    let copy = lakewarden::aws::iam::get_managed_policy(&s.acct.aws.iam, &copy_arn)
+        .await
+        .unwrap()
+        .unwrap();
+    let doc: Value = serde_json::from_str(&copy.document).unwrap();
+    let order = S3Location::parse(&format!("s3://{}/order/", s.bucket)).unwrap();
+    let other = S3Location::parse(&format!("s3://{}/secret/", s.bucket)).unwrap();
+    let other_bucket = S3Location::parse("s3://someone-else/order/").unwrap();
+    assert!(
+        datazone_subscriber::plan::boundary_allows_list(&doc, &order),
+        "{doc}"
+    );
+    assert!(
+        !datazone_subscriber::plan::boundary_allows_list(&doc, &other),
+        "{doc}"
+    );
+    assert!(
+        !datazone_subscriber::plan::boundary_allows_list(&doc, &other_bucket),
+        "{doc}"
+    );
+    // The original statements are all still there.
+    assert!(
+        doc.to_string().contains("ListDataZonePrefixes") && doc.to_string().contains("Everything")
+    );
+    let again = s
+        .run(
+            &cfg,
+            s.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn a_requested_grant_is_fulfilled_and_reported_granted() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let r = s
+        .run(
+            &s.config(""),
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let g = s.role_grants().await;
+    assert!(
+        g.contains(&"table cm_kasama_sales.orders [DESCRIBE,SELECT]".to_string()),
+        "{g:?}"
+    );
+    assert!(
+        g.contains(&"db cm_kasama_sales [DESCRIBE]".to_string()),
+        "{g:?}"
+    );
+    assert_eq!(s.grant_status().await, ("GRANTED".to_string(), None));
+    let pol = s.policy().await.unwrap().to_string();
+    assert!(
+        pol.contains(&format!("arn:aws:s3:::{}/order/orders/*", s.bucket)),
+        "{pol}"
+    );
+    let again = s
+        .run(
+            &s.config(""),
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn a_grant_that_cannot_be_fulfilled_is_reported_failed_and_alerted() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    s.acct
+        .glue()
+        .delete_table()
+        .database_name("cm_kasama_sales")
+        .name("orders")
+        .send()
+        .await
+        .unwrap();
+    s.run(
+        &s.config(""),
+        s.event("datazone-subscription-grant-requested.json", "grt1"),
+    )
+    .await
+    .expect("run");
+    let (status, cause) = s.grant_status().await;
+    assert_eq!(status, "GRANT_FAILED");
+    assert!(cause.unwrap().contains("does not exist"));
+    assert!(s.role_grants().await.is_empty());
+    let sent = server().sent_notifications(&s.acct.id);
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].2.contains("grt1") && sent[0].2.contains("does not exist"),
+        "{}",
+        sent[0].2
+    );
+}
+
+#[tokio::test]
+async fn a_revoke_removes_exactly_what_the_grant_added() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s.config("");
+    // The environment's own statements and someone else's statement on the role.
+    s.run(
+        &cfg,
+        s.event("datazone-environment-deployment-completed.json", ""),
+    )
+    .await
+    .unwrap();
+    let mut pol = s.policy().await.unwrap();
+    pol["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}));
+    s.acct
+        .iam()
+        .put_role_policy()
+        .role_name("datazone_usr_env1")
+        .policy_name("lakewarden-datazone")
+        .policy_document(pol.to_string())
+        .send()
+        .await
+        .unwrap();
+    let before = s.policy().await.unwrap();
+    let grants_before = s.role_grants().await;
+    s.run(
+        &cfg,
+        s.event("datazone-subscription-grant-requested.json", "grt1"),
+    )
+    .await
+    .unwrap();
+    assert_ne!(s.policy().await.unwrap(), before);
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-revoke-requested.json", "grt1"),
+        )
+        .await
+        .expect("revoke");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(
+        s.policy().await.unwrap(),
+        before,
+        "the role's other statements intact"
+    );
+    assert_eq!(s.role_grants().await, grants_before);
+    assert_eq!(s.grant_status().await.0, "REVOKED");
+}
+
+#[tokio::test]
+async fn another_domain_changes_nothing() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let mut ev = s.event("datazone-subscription-grant-requested.json", "grt1");
+    ev["detail"]["metadata"]["domain"] = json!("dzd_other");
+    let r = s.run(&s.config(""), ev).await.unwrap();
+    assert!(r.api_calls.is_empty());
+    assert!(r.notes[0]["ignored"]
+        .as_str()
+        .unwrap()
+        .contains("dzd_other"));
+    assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    for f in [
+        "datazone-environment-deployment-completed.json",
+        "datazone-subscription-grant-requested.json",
+    ] {
+        let r = s
+            .run(&s.config("dry_run: true\n"), s.event(f, "grt1"))
+            .await
+            .unwrap();
+        assert_eq!(r.writes, 0, "{f}: {:?}", r.api_operations);
+        assert!(r.count(Outcome::Planned) > 0);
+    }
+    assert!(s.role_grants().await.is_empty());
+    assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
+}
