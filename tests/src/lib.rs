@@ -473,30 +473,7 @@ impl Account {
 impl Account {
     /// The lakewarden state table (`pk` string key) in this account.
     pub async fn state_table(&self, name: &str) {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        self.dynamodb()
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("attr"),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .expect("key"),
-            )
-            .send()
-            .await
-            .expect("state table");
+        self.ddb_table(name, "pk").await;
     }
 
     /// Move an integration to a status (with errors), as AWS would (test endpoint).
@@ -533,5 +510,35 @@ impl Account {
             .expect("create integration")
             .integration_arn()
             .to_string()
+    }
+}
+
+impl Account {
+    /// An on-demand DynamoDB table with a string hash key.
+    pub async fn ddb_table(&self, name: &str, hash_key: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        self.dynamodb()
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(hash_key)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attr"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(hash_key)
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key"),
+            )
+            .send()
+            .await
+            .expect("create table");
     }
 }

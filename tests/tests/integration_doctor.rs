@@ -1,8 +1,5 @@
 //! integration-doctor against moto: every prerequisite of both sides, detected and fixed.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use lakewarden::report::{Outcome, Report};
 use lakewarden_tests::*;
 use serde_json::{json, Value};
@@ -22,28 +19,7 @@ struct S1 {
 async fn s1() -> S1 {
     let source = fresh_account().await;
     let target = fresh_account().await;
-    source
-        .dynamodb()
-        .create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("transaction_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("transaction_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    source.ddb_table(TABLE, "transaction_id").await;
     let bucket = target.bucket("zetl-bucket").await;
     target.database(DB, None).await;
     target

@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    PointInTimeRecoverySpecification, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, PointInTimeRecoverySpecification};
 use lakewarden::report::{Outcome, Report};
 use lakewarden::runtime::HandlerError;
 use lakewarden_tests::*;
@@ -30,27 +27,8 @@ async fn story(pitr: bool) -> S3Story {
     let source = fresh_account().await;
     let dest = fresh_account().await;
     let bucket = dest.bucket("dynamodb-export-bucket").await;
+    source.ddb_table(TABLE, "transaction_id").await;
     let ddb = source.dynamodb();
-    ddb.create_table()
-        .table_name(TABLE)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("transaction_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("transaction_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
     for (id, amount) in [("t-001", "1200"), ("t-002", "560"), ("t-003", "89")] {
         ddb.put_item()
             .table_name(TABLE)
@@ -73,26 +51,7 @@ async fn story(pitr: bool) -> S3Story {
             .await
             .unwrap();
     }
-    ddb.create_table()
-        .table_name("lakewarden-state")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    source.state_table("lakewarden-state").await;
     let topic = source.topic("lakewarden-alerts").await;
     S3Story {
         source,

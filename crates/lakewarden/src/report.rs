@@ -112,6 +112,20 @@ impl Report {
         });
     }
 
+    /// Record the result of a write: `applied`, or `failed` with the AWS error and the remedy.
+    pub fn record<E: std::fmt::Display>(
+        &mut self,
+        action: &str,
+        target: impl Into<String>,
+        result: Result<(), E>,
+        remedy: impl FnOnce() -> String,
+    ) {
+        match result {
+            Ok(()) => self.push(action, target, Outcome::Applied),
+            Err(e) => self.push_failed(action, target, e.to_string(), remedy()),
+        }
+    }
+
     pub fn note(&mut self, v: Value) {
         self.notes.push(v);
     }

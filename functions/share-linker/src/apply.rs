@@ -6,10 +6,7 @@ use lakewarden::report::{Outcome, Report};
 use crate::plan::{Action, Plan, POLICY_NAME};
 
 fn record(report: &mut Report, a: &Action, res: AwsResult<()>) {
-    match res {
-        Ok(()) => report.push(a.kind(), a.target(), Outcome::Applied),
-        Err(e) => report.push_failed(a.kind(), a.target(), e.to_string(), a.remedy()),
-    }
+    report.record(a.kind(), a.target(), res, || a.remedy());
 }
 
 pub async fn apply(aws: &Aws, account: &str, plan: &Plan, dry_run: bool, report: &mut Report) {

@@ -7,10 +7,7 @@ use lakewarden::state::StateStore;
 use crate::plan::{record_start, Action, Plan};
 
 fn record(report: &mut Report, a: &Action, res: AwsResult<()>) {
-    match res {
-        Ok(()) => report.push(a.kind(), a.target(), Outcome::Applied),
-        Err(e) => report.push_failed(a.kind(), a.target(), e.to_string(), a.remedy()),
-    }
+    report.record(a.kind(), a.target(), res, || a.remedy());
 }
 
 pub async fn apply(

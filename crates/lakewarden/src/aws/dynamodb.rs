@@ -9,14 +9,7 @@ use super::{AwsError, AwsResult};
 pub async fn table_arn(client: &Client, table: &str) -> AwsResult<Option<String>> {
     match client.describe_table().table_name(table).send().await {
         Ok(o) => Ok(o.table().and_then(|t| t.table_arn()).map(String::from)),
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 

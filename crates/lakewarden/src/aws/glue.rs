@@ -89,14 +89,7 @@ pub async fn get_database(
         .await
     {
         Ok(o) => Ok(o.database().map(db_info)),
-        Err(e) => {
-            let e = super::AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 
@@ -244,14 +237,7 @@ pub async fn get_table(
             }
             i
         })),
-        Err(e) => {
-            let e = super::AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 

@@ -4,7 +4,7 @@ use aws_sdk_glue::types::TargetProcessingProperties;
 use aws_sdk_glue::Client;
 use serde::Serialize;
 
-use super::{AwsError, AwsResult};
+use super::AwsResult;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntegrationError {
@@ -105,14 +105,7 @@ pub async fn get_target_role(
                 .and_then(|t| t.role_arn())
                 .map(String::from),
         )),
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 

@@ -4,7 +4,7 @@
 use aws_sdk_glue::types::ExistCondition;
 use aws_sdk_glue::Client;
 
-use super::{AwsError, AwsResult};
+use super::AwsResult;
 
 /// (policy JSON, hash) of the catalog policy, or None when there is none.
 pub async fn get_catalog_policy(client: &Client) -> AwsResult<Option<(String, String)>> {
@@ -15,14 +15,7 @@ pub async fn get_catalog_policy(client: &Client) -> AwsResult<Option<(String, St
                 o.policy_hash().unwrap_or_default().to_string(),
             )
         })),
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 

@@ -58,14 +58,7 @@ pub async fn get_role(client: &Client, name: &str) -> AwsResult<Option<RoleInfo>
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(String::from),
         })),
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 
@@ -83,14 +76,7 @@ pub async fn get_role_policy(
         .await
     {
         Ok(o) => Ok(Some(decode_document(o.policy_document()))),
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => super::none_if_not_found(e),
     }
 }
 

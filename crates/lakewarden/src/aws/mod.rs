@@ -83,6 +83,16 @@ where
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
+/// A not-found error means "absent" (`Ok(None)`); any other error stays an error.
+pub fn none_if_not_found<T>(e: impl Into<AwsError>) -> AwsResult<Option<T>> {
+    let e = e.into();
+    if e.is_not_found() {
+        Ok(None)
+    } else {
+        Err(e)
+    }
+}
+
 /// Every client a lakewarden function may use, sharing one configuration, one retry policy and
 /// one API-call counter.
 #[derive(Debug, Clone)]
