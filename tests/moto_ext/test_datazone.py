@@ -38,3 +38,19 @@ def test_environment_target_listing_and_grant_status(server, account):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         dz.get_environment(domainIdentifier=d, identifier="nope")
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_listings_for_the_scheduled_reconcile(server, account):
+    d = f"dzd_l{account}"
+    put(server, "domain", {"id": d})
+    for env, project in [("e1", "p1"), ("e2", "p1"), ("e3", "p2")]:
+        put(server, "environment", {"id": env, "domainId": d, "projectId": project, "awsAccountId": account,
+                                    "userRoleArn": f"arn:aws:iam::{account}:role/datazone_usr_{env}"})
+    put(server, "subscription-grant", {"id": "g1", "domainId": d, "listingId": "l1", "subscriptionTargetId": "t1",
+                                       "environmentId": "e1", "assetId": "a1"})
+    dz = server.client("datazone", account)
+    assert sorted(p["id"] for p in dz.list_projects(domainIdentifier=d)["items"]) == ["p1", "p2"]
+    assert sorted(e["id"] for e in dz.list_environments(domainIdentifier=d, projectIdentifier="p1")["items"]) == ["e1", "e2"]
+    grants = dz.list_subscription_grants(domainIdentifier=d)["items"]
+    assert [(g["id"], g["assets"][0]["status"]) for g in grants] == [("g1", "GRANT_PENDING")]
+    assert dz.list_subscription_grants(domainIdentifier=d, subscriptionTargetId="other")["items"] == []

@@ -513,3 +513,28 @@ async fn dry_run_writes_nothing() {
     assert!(s.role_grants().await.is_empty());
     assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
 }
+
+#[tokio::test]
+async fn the_scheduled_reconcile_converges_environments_and_pending_grants() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let r = s
+        .run(&s.config(""), scheduled_event(&s.acct.id))
+        .await
+        .expect("reconcile");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(s
+        .role_grants()
+        .await
+        .contains(&"table cm_kasama_sales.orders [DESCRIBE,SELECT]".to_string()));
+    assert!(s
+        .role_grants()
+        .await
+        .iter()
+        .any(|g| g.starts_with("location ")));
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+    let again = s
+        .run(&s.config(""), scheduled_event(&s.acct.id))
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}

@@ -10,6 +10,7 @@ pub mod apply;
 pub mod observe;
 pub mod plan;
 
+use lakewarden::aws::datazone;
 use lakewarden::config::Config;
 use lakewarden::report::Report;
 use lakewarden::runtime::{finish, Ctx, HandlerError};
@@ -23,13 +24,77 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
     let cfg = Config::require(&ctx.config.datazone, "datazone")?;
     let trigger = plan::trigger(&event, cfg)?;
     let (mut report, since) = ctx.begin(FUNCTION);
-    let req = match trigger {
+    let mut attention = Vec::new();
+    let (requests, resource) = match trigger {
         Trigger::Ignore(why) => {
             report.note(json!({"ignored": why}));
             return finish(ctx, report, &since, "event", &[]).await;
         }
-        Trigger::Run(r) => r,
+        Trigger::Run(r) => {
+            let resource = match r.kind {
+                Kind::EnvironmentDeployed => format!("environment {}", r.id),
+                _ => format!("subscription grant {}", r.id),
+            };
+            (vec![r], resource)
+        }
+        Trigger::Reconcile => (
+            reconcile_requests(ctx, cfg, &mut report).await,
+            "scheduled reconcile".to_string(),
+        ),
     };
+    for req in &requests {
+        run_request(ctx, cfg, req, &mut report, &mut attention).await;
+    }
+    finish(ctx, report, &since, &resource, &attention).await
+}
+
+/// Every environment of the configured domains, and every grant still pending.
+async fn reconcile_requests(
+    ctx: &Ctx,
+    cfg: &lakewarden::config::DataZone,
+    report: &mut Report,
+) -> Vec<plan::Request> {
+    let mut out = Vec::new();
+    for domain in &cfg.domains {
+        match datazone::list_environment_ids(&ctx.aws.datazone, domain).await {
+            Ok(envs) => out.extend(envs.into_iter().map(|id| plan::Request {
+                kind: Kind::EnvironmentDeployed,
+                domain: domain.clone(),
+                id,
+                listing: None,
+                target: None,
+            })),
+            Err(e) => report.push_failed(
+                "observe",
+                format!("domain {domain} environments"),
+                e.to_string(),
+                "Check datazone:ListProjects/ListEnvironments for the function's role",
+            ),
+        }
+        match datazone::list_subscription_grants(&ctx.aws.datazone, domain).await {
+            Ok(grants) => out.extend(
+                grants
+                    .iter()
+                    .filter_map(|g| plan::pending_request(domain, g)),
+            ),
+            Err(e) => report.push_failed(
+                "observe",
+                format!("domain {domain} subscription grants"),
+                e.to_string(),
+                "Check datazone:ListSubscriptionGrants for the function's role",
+            ),
+        }
+    }
+    out
+}
+
+async fn run_request(
+    ctx: &Ctx,
+    cfg: &lakewarden::config::DataZone,
+    req: &plan::Request,
+    report: &mut Report,
+    attention: &mut Vec<String>,
+) {
     let dry_run = ctx.config.dry_run;
     let account = ctx.aws.account_id().await.unwrap_or_default();
     let resource = match req.kind {
@@ -37,20 +102,20 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
         _ => format!("subscription grant {}", req.id),
     };
     let plan = match req.kind {
-        Kind::EnvironmentDeployed => observe::environment(&ctx.aws, cfg, &req)
+        Kind::EnvironmentDeployed => observe::environment(&ctx.aws, cfg, req)
             .await
             .map(|o| plan::plan_environment(cfg, &o)),
         Kind::GrantRequested | Kind::Revoke => {
-            let target = match observe::target(&ctx.aws, &req).await {
+            let target = match observe::target(&ctx.aws, req).await {
                 Ok(t) => t,
                 Err(e) => {
                     report.push_failed(
                         "observe",
-                        resource.clone(),
+                        resource,
                         e.to_string(),
                         "Check datazone:GetSubscriptionTarget for the function's role",
                     );
-                    return finish(ctx, report, &since, &resource, &[]).await;
+                    return;
                 }
             };
             if !cfg
@@ -59,9 +124,9 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
                 .any(|f| *f == target.id || *f == target.target_type || *f == target.name)
             {
                 report.note(json!({"ignored": format!("subscription target {} ({}) is not in datazone.fulfil_targets", target.id, target.target_type)}));
-                return finish(ctx, report, &since, &resource, &[]).await;
+                return;
             }
-            observe::grant(&ctx.aws, &req, &target).await.map(|o| {
+            observe::grant(&ctx.aws, req, &target).await.map(|o| {
                 if req.kind == Kind::GrantRequested {
                     plan::plan_grant(cfg, &o)
                 } else {
@@ -70,13 +135,14 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
             })
         }
     };
-    let plan = match plan {
-        Ok(p) => p,
-        Err(e) => {
-            report.push_failed("observe", resource.clone(), e.to_string(), "Check the environment, listing and target in DataZone, and the function's read permissions");
-            return finish(ctx, report, &since, &resource, &[]).await;
+    match plan {
+        Ok(p) => {
+            apply::apply(&ctx.aws, &account, &req.domain, &p, dry_run, report).await;
+            attention.extend(p.attention);
         }
-    };
-    apply::apply(&ctx.aws, &account, &req.domain, &plan, dry_run, &mut report).await;
-    finish(ctx, report, &since, &resource, &plan.attention).await
+        Err(e) if e.is_code("OtherAccount") && req.kind == Kind::EnvironmentDeployed => {
+            report.note(json!({"skipped": resource, "reason": e.to_string()}));
+        }
+        Err(e) => report.push_failed("observe", resource, e.to_string(), "Check the environment, listing and target in DataZone, and the function's read permissions"),
+    }
 }

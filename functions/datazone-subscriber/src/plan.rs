@@ -42,11 +42,37 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     Run(Request),
+    /// Scheduled reconcile: every environment and pending grant of the configured domains.
+    Reconcile,
     Ignore(String),
+}
+
+/// The request a pending grant of the scheduled reconcile stands for (None: nothing pending).
+pub fn pending_request(
+    domain: &str,
+    g: &lakewarden::aws::datazone::GrantSummary,
+) -> Option<Request> {
+    let kind = if g.assets.iter().any(|(_, s)| s == "GRANT_PENDING") {
+        Kind::GrantRequested
+    } else if g.assets.iter().any(|(_, s)| s == "REVOKE_PENDING") {
+        Kind::Revoke
+    } else {
+        return None;
+    };
+    Some(Request {
+        kind,
+        domain: domain.to_string(),
+        id: g.id.clone(),
+        listing: g.listing.clone().map(|(l, r)| (l, Some(r))),
+        target: g.environment_id.clone().map(|e| (g.target_id.clone(), e)),
+    })
 }
 
 pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger, EventError> {
     let env = events::envelope(event)?;
+    if events::is_scheduled(&env) {
+        return Ok(Trigger::Reconcile);
+    }
     if env.source != "aws.datazone" {
         return Err(EventError(format!(
             "datazone-subscriber takes aws.datazone events, not `{}` from `{}`",

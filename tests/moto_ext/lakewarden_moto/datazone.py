@@ -2,7 +2,8 @@
 
 Serves, on DataZone's REST-JSON protocol (requests signed for the `datazone` service), the
 operations lakewarden calls: GetEnvironment, GetSubscriptionTarget, GetListing,
-GetSubscriptionGrant and UpdateSubscriptionGrantStatus. A test creates the state they read with
+GetSubscriptionGrant, UpdateSubscriptionGrantStatus, and for the scheduled reconcile
+ListProjects (the projects of the environments), ListEnvironments and ListSubscriptionGrants. A test creates the state they read with
 `POST /lakewarden-test/datazone/put {"kind": KIND, "item": {...}}` where KIND is one of
 `domain`, `environment` (id, domainId, projectId, name, awsAccountId, userRoleArn, subDatabase),
 `subscription-target` (id, domainId, environmentId, projectId, name, type, databaseName),
@@ -108,7 +109,32 @@ def _grant(g):
             "status": g.get("status", "PENDING"), "assets": [asset]}
 
 
+def _items(kind, domain):
+    return [v for (k, d, _), v in list(_state.items()) if k == kind and d == domain]
+
+
+def _query(environ, name):
+    from urllib.parse import parse_qs
+
+    return (parse_qs(environ.get("QUERY_STRING", "")).get(name) or [None])[0]
+
+
+def _list(kind, domain, environ):
+    if kind == "projects":
+        ids = sorted({e.get("projectId", "prj") for e in _items("environment", domain)})
+        return {"items": [{"id": p, "name": p, "domainId": domain, "createdBy": "lakewarden-test",
+                           "createdAt": _iso(time.time())} for p in ids]}
+    if kind == "environments":
+        project = _query(environ, "projectIdentifier")
+        envs = [e for e in _items("environment", domain) if not project or e.get("projectId", "prj") == project]
+        return {"items": [{k: v for k, v in _environment(e).items() if k != "provisionedResources"} for e in envs]}
+    target = _query(environ, "subscriptionTargetId")
+    grants = [g for g in _items("subscription-grant", domain) if not target or g["subscriptionTargetId"] == target]
+    return {"items": [_grant(g) for g in grants]}
+
+
 _ROUTES = [
+    ("GET", re.compile(r"^/v2/domains/([^/]+)/(projects|environments|subscription-grants)$"), "list"),
     ("GET", re.compile(r"^/v2/domains/([^/]+)/environments/([^/]+)/subscription-targets/([^/]+)$"), "target"),
     ("GET", re.compile(r"^/v2/domains/([^/]+)/environments/([^/]+)$"), "environment"),
     ("GET", re.compile(r"^/v2/domains/([^/]+)/listings/([^/]+)$"), "listing"),
@@ -139,6 +165,8 @@ def intercept(environ):
         domain = g[0]
         if _get("domain", domain, domain) is None:
             return _not_found(f"Domain {domain}")
+        if kind == "list":
+            return _reply(200, _list(g[1], domain, environ))
         if kind == "environment":
             e = _get("environment", domain, g[1])
             return _reply(200, _environment(e)) if e else _not_found(f"Environment {g[1]}")

@@ -157,3 +157,100 @@ pub async fn update_grant_status(
         .await?;
     Ok(())
 }
+
+/// Ids of every environment of a domain (through its projects).
+pub async fn list_environment_ids(client: &Client, domain: &str) -> AwsResult<Vec<String>> {
+    let mut projects = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_projects()
+            .domain_identifier(domain)
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        projects.extend(page.items().iter().map(|p| p.id().to_string()));
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for p in projects {
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .list_environments()
+                .domain_identifier(domain)
+                .project_identifier(&p)
+                .set_next_token(token.clone())
+                .send()
+                .await?;
+            out.extend(page.items().iter().filter_map(|e| e.id().map(String::from)));
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantSummary {
+    pub id: String,
+    pub target_id: String,
+    pub environment_id: Option<String>,
+    pub listing: Option<(String, String)>,
+    /// (asset id, status) of each asset.
+    pub assets: Vec<(String, String)>,
+}
+
+/// Every subscription grant of a domain.
+pub async fn list_subscription_grants(
+    client: &Client,
+    domain: &str,
+) -> AwsResult<Vec<GrantSummary>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_subscription_grants()
+            .domain_identifier(domain)
+            .set_next_token(token.clone())
+            .send()
+            .await?;
+        for g in page.items() {
+            out.push(GrantSummary {
+                id: g.id().to_string(),
+                target_id: g.subscription_target_id().to_string(),
+                environment_id: g.environment_id().map(String::from),
+                listing: g.granted_entity().and_then(|e| match e {
+                    aws_sdk_datazone::types::GrantedEntity::Listing(l) => {
+                        Some((l.id().to_string(), l.revision().to_string()))
+                    }
+                    _ => None,
+                }),
+                assets: g
+                    .assets()
+                    .iter()
+                    .map(|a| (a.asset_id().to_string(), a.status().as_str().to_string()))
+                    .collect(),
+            });
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
