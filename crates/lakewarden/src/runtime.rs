@@ -160,10 +160,19 @@ impl ConfigSource {
     }
 }
 
-/// Load and validate the configuration at cold start.
+/// Load and validate the configuration at cold start (`LAKEWARDEN_CONFIG`, `LAKEWARDEN_DRY_RUN`).
 pub async fn load_config(aws: &Aws) -> Result<Config, ConfigError> {
     let source = ConfigSource::from_env_value(std::env::var(CONFIG_ENV).ok().as_deref())?;
-    let (text, origin) = match &source {
+    let mut cfg = load_config_from(aws, &source).await?;
+    if std::env::var(DRY_RUN_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+        cfg.dry_run = true;
+    }
+    Ok(cfg)
+}
+
+/// Read and validate the configuration document from a file or an SSM parameter.
+pub async fn load_config_from(aws: &Aws, source: &ConfigSource) -> Result<Config, ConfigError> {
+    let (text, origin) = match source {
         ConfigSource::File(p) => (
             std::fs::read_to_string(p).map_err(|e| ConfigError {
                 origin: p.clone(),
@@ -181,11 +190,7 @@ pub async fn load_config(aws: &Aws) -> Result<Config, ConfigError> {
             format!("ssm:{name}"),
         ),
     };
-    let mut cfg = config::parse(&text, &origin)?;
-    if std::env::var(DRY_RUN_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
-        cfg.dry_run = true;
-    }
-    Ok(cfg)
+    config::parse(&text, &origin)
 }
 
 /// The whole `main` of a function: tracing, clients, configuration, then the Lambda loop.
