@@ -1,7 +1,7 @@
 //! The Glue Data Catalog resource policy, written with its hash condition so a concurrent change
 //! is never overwritten.
 
-use aws_sdk_glue::types::ExistCondition;
+use aws_sdk_glue::types::{EnableHybridValues, ExistCondition};
 use aws_sdk_glue::Client;
 
 use super::AwsResult;
