@@ -25,7 +25,12 @@ pub async fn put_catalog_policy(
     policy: &str,
     hash: Option<&str>,
 ) -> AwsResult<()> {
-    let req = client.put_resource_policy().policy_in_json(policy);
+    // EnableHybrid: Lake Formation cross-account grants (catalog-sharer) keep working next to
+    // the policy; without it the call fails once such grants exist.
+    let req = client
+        .put_resource_policy()
+        .policy_in_json(policy)
+        .enable_hybrid(EnableHybridValues::True);
     let req = match hash {
         Some(h) => req
             .policy_hash_condition(h)
