@@ -30,9 +30,28 @@ def test_ready_line_pidfile_and_health(tmp_path):
         assert int(pidfile.read_text()) == proc.pid
         assert _get(endpoint, "/lakewarden-test/health") == (200, '"ok"')
         assert _get(endpoint, "/lakewarden-test/nope")[0] == 404
+        assert _get(endpoint, "/moto-api/reset", method="POST")[0] == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # The ready line is the only thing ever written to stdout (no per-request log lines).
+    assert proc.stdout.read() == ""
+
+
+def test_managed_policies_flag_serves_aws_managed_policies():
+    boundary = "arn:aws:iam::aws:policy/AmazonDataZoneEnvironmentRolePermissionsBoundary"
+    for flags, served in (((), False), (("--managed-policies",), True)):
+        s = Server(*flags)
+        try:
+            iam = s.client("iam", "510000000001")
+            try:
+                iam.get_policy(PolicyArn=boundary)
+                found = True
+            except iam.exceptions.NoSuchEntityException:
+                found = False
+            assert found == served, flags
+        finally:
+            s.stop()
 
 
 def test_exits_when_stdin_closes():

@@ -72,3 +72,56 @@ def test_batch_grant_and_revoke_keep_grant_options_for_every_principal_kind(serv
         {**e, "Permissions": ["SELECT", "DESCRIBE"]} for e in entries[1:]])
     left = lf.list_permissions(CatalogId=account)["PrincipalResourcePermissions"]
     assert [g["Resource"]["Table"]["Name"] for g in left] == ["t0"]
+
+
+def test_batch_revoke_after_merged_grant_and_list_by_table_without_catalog_id(server, account):
+    lf = server.client("lakeformation", account)
+    p = principal("arn:aws:organizations::111111111111:organization/o-abc123")
+    for perms in (["SELECT"], ["DESCRIBE"], ["ALTER"]):
+        lf.grant_permissions(CatalogId=account, Principal=p, Resource=table(account, "t"), Permissions=perms,
+                             PermissionsWithGrantOption=perms)
+    out = lf.batch_revoke_permissions(CatalogId=account, Entries=[
+        {"Id": "1", "Principal": p, "Resource": table(account, "t"), "Permissions": ["SELECT"],
+         "PermissionsWithGrantOption": ["SELECT"]}])
+    assert out["Failures"] == []
+    # Permissions keep the order in which they were granted.
+    got = lf.list_permissions(CatalogId=account, Resource={"Table": {"DatabaseName": "cur_org", "Name": "t"}})
+    [g] = got["PrincipalResourcePermissions"]
+    assert g["Permissions"] == ["DESCRIBE", "ALTER"]
+    assert g["PermissionsWithGrantOption"] == ["DESCRIBE", "ALTER"]
+
+
+def test_missing_catalog_id_means_the_callers_catalog(server, account):
+    lf = server.client("lakeformation", account)
+    p = principal("222222222222")
+    lf.grant_permissions(Principal=p, Resource={"Database": {"Name": "cur_org"}}, Permissions=["DESCRIBE"])
+    lf.grant_permissions(CatalogId=account, Principal=p, Resource={"Table": {"DatabaseName": "cur_org", "Name": "t"}},
+                         Permissions=["SELECT"])
+    got = lf.list_permissions(CatalogId=account)["PrincipalResourcePermissions"]
+    assert sorted(json_key(g["Resource"]) for g in got) == sorted(
+        [json_key(db(account)), json_key(table(account, "t"))])
+    # A revoke naming the catalog matches a grant that did not, and the other way round.
+    lf.revoke_permissions(CatalogId=account, Principal=p, Resource=db(account), Permissions=["DESCRIBE"])
+    lf.revoke_permissions(Principal=p, Resource={"Table": {"DatabaseName": "cur_org", "Name": "t"}},
+                          Permissions=["SELECT"])
+    assert lf.list_permissions(CatalogId=account)["PrincipalResourcePermissions"] == []
+
+
+def test_principal_is_returned_and_filtered_exactly_as_granted(server, account):
+    """An account id stays an account id; it does not match its root ARN (nor the reverse)."""
+    lf = server.client("lakeformation", account)
+    lf.grant_permissions(CatalogId=account, Principal=principal("222222222222"), Resource=table(account, "t"),
+                         Permissions=["SELECT"])
+
+    def by(p):
+        return lf.list_permissions(CatalogId=account, Principal=principal(p),
+                                   Resource=table(account, "t"))["PrincipalResourcePermissions"]
+
+    assert [g["Principal"] for g in by("222222222222")] == [principal("222222222222")]
+    assert by("arn:aws:iam::222222222222:root") == []
+
+
+def json_key(v):
+    import json
+
+    return json.dumps(v, sort_keys=True)

@@ -11,12 +11,51 @@ b. Revoking after a merged grant (grant SELECT, grant DESCRIBE, revoke SELECT) c
 c. ``BatchGrantPermissions`` / ``BatchRevokePermissions`` read the grant options from
    ``PermissionsWithGrantOptions`` (a key AWS does not have), so batch grants silently lost
    their grant option. They now read ``PermissionsWithGrantOption``.
+d. A resource without ``CatalogId`` was stored as given, and grants/revokes matched resources by
+   exact dict equality, so a revoke that omitted ``CatalogId`` silently missed a grant made with it
+   (and vice versa). Like AWS, a missing ``CatalogId`` now means the catalog of the call
+   (``CatalogId`` parameter, else the caller's account) and is filled in before storing/matching;
+   ``ListPermissions`` therefore always returns it.
+e. Merging and revoking rebuilt the permission lists through ``set``s, so their order changed from
+   run to run; they now keep the order of the grants (new permissions appended).
 """
+import copy
 import json
+
+_CATALOG_SCOPED = ("Database", "Table", "TableWithColumns", "DataLocation")
 
 
 def _permission_hash(self):
     return hash((json.dumps(self.principal, sort_keys=True), json.dumps(self.resource, sort_keys=True)))
+
+
+def _with_catalog(resource, catalog_id):
+    """The resource with ``CatalogId`` filled in where AWS would default it."""
+    if not isinstance(resource, dict) or not catalog_id:
+        return resource
+    out = copy.deepcopy(resource)
+    for key in _CATALOG_SCOPED:
+        if isinstance(out.get(key), dict) and not out[key].get("CatalogId"):
+            out[key] = {"CatalogId": catalog_id, **out[key]}
+    return out
+
+
+def _union(kept, added):
+    return list(kept or []) + [p for p in added or [] if p not in (kept or [])]
+
+
+def _merge(self, other):
+    self.permissions = _union(self.permissions, other.permissions)
+    self.permissions_with_grant_options = _union(self.permissions_with_grant_options,
+                                                 other.permissions_with_grant_options)
+
+
+def _diff(self, other):
+    if self.permissions is not None:
+        self.permissions = [p for p in self.permissions if p not in (other.permissions or [])]
+    if self.permissions_with_grant_options is not None:
+        self.permissions_with_grant_options = [
+            p for p in self.permissions_with_grant_options if p not in (other.permissions_with_grant_options or [])]
 
 
 def _table_matches(flt, res):
@@ -57,6 +96,20 @@ def install():
     from moto.lakeformation.models import LakeFormationBackend, Permission, RessourceType
 
     Permission.__hash__ = _permission_hash
+    Permission.merge = _merge
+    Permission.diff = _diff
+
+    original_grant = LakeFormationBackend.grant_permissions
+    original_revoke = LakeFormationBackend.revoke_permissions
+
+    def grant_permissions(self, catalog_id, principal, resource, permissions, permissions_with_grant_options):
+        original_grant(self, catalog_id, principal, _with_catalog(resource, catalog_id), permissions,
+                       permissions_with_grant_options)
+
+    def revoke_permissions(self, catalog_id, principal, resource, permissions_to_revoke,
+                           permissions_with_grant_options_to_revoke):
+        original_revoke(self, catalog_id, principal, _with_catalog(resource, catalog_id), permissions_to_revoke,
+                        permissions_with_grant_options_to_revoke)
 
     def list_permissions(self, catalog_id, principal=None, resource=None, resource_type=None):
         if catalog_id not in self.grants:
@@ -94,6 +147,8 @@ def install():
                 permissions_to_revoke=e.get("Permissions"),
                 permissions_with_grant_options_to_revoke=e.get("PermissionsWithGrantOption"))
 
+    LakeFormationBackend.grant_permissions = grant_permissions
+    LakeFormationBackend.revoke_permissions = revoke_permissions
     LakeFormationBackend.list_permissions = list_permissions
     LakeFormationBackend.batch_grant_permissions = batch_grant_permissions
     LakeFormationBackend.batch_revoke_permissions = batch_revoke_permissions
