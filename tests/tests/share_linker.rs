@@ -19,6 +19,17 @@ fn ram_event(account: &str) -> Value {
     e
 }
 
+/// RAM's event in the consumer account about one invitation (`resources` = its ARN).
+fn ram_event_about(account: &str, invitation: &str) -> Value {
+    let mut e = ram_event(account);
+    e["resources"] = json!([invitation]);
+    e["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceShareArn");
+    e
+}
+
 /// A producer sharing `cur_org` (two tables) with a fresh consumer through catalog-sharer.
 async fn s2() -> S2 {
     let producer = fresh_account().await;
@@ -90,6 +101,22 @@ impl S2 {
                 )
             })
             .collect()
+    }
+
+    async fn invitation_arn(&self, sender: &str) -> String {
+        let out = self
+            .consumer
+            .ram()
+            .get_resource_share_invitations()
+            .send()
+            .await
+            .unwrap();
+        out.resource_share_invitations()
+            .iter()
+            .find(|i| i.sender_account_id() == Some(sender))
+            .and_then(|i| i.resource_share_invitation_arn())
+            .expect("invitation")
+            .to_string()
     }
 
     async fn link_target(&self) -> Option<(String, String)> {
@@ -246,10 +273,28 @@ async fn an_untrusted_invitation_is_never_accepted_and_alerts_once() {
     catalog_sharer::handle(&stranger.ctx(&cfg), scheduled_event(&stranger.id))
         .await
         .unwrap();
+    let (trusted_inv, stranger_inv) = (
+        s.invitation_arn(&s.producer.id).await,
+        s.invitation_arn(&stranger.id).await,
+    );
+    // RAM's event about the trusted invitation: accepted, and no alert about the stranger.
     let r = s
-        .run(&s.config(""), ram_event(&s.consumer.id))
+        .run(&s.config(""), ram_event_about(&s.consumer.id, &trusted_inv))
         .await
         .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.outcome == Outcome::Skipped && a.target.contains(&stranger.id)));
+    assert_eq!(moto().sent_notifications(&s.consumer.id).len(), 0);
+    // RAM's event about the stranger's invitation: one alert, nothing accepted.
+    s.run(
+        &s.config(""),
+        ram_event_about(&s.consumer.id, &stranger_inv),
+    )
+    .await
+    .expect("run");
     let mut inv = s.invitations().await;
     inv.sort();
     let mut expected = vec![
@@ -258,14 +303,14 @@ async fn an_untrusted_invitation_is_never_accepted_and_alerts_once() {
     ];
     expected.sort();
     assert_eq!(inv, expected);
-    assert!(r
-        .actions
-        .iter()
-        .any(|a| a.outcome == Outcome::Skipped && a.target.contains(&stranger.id)));
     let sent = moto().sent_notifications(&s.consumer.id);
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert!(sent[0].2.contains(&stranger.id) && sent[0].2.contains("trusted_producers"));
-    // The scheduled reconcile does not alert about it again.
+    assert!(sent[0].2.contains(&stranger_inv) && sent[0].2.contains("trusted_producers"));
+    // Later RAM events about other invitations, Glue events and the scheduled reconcile do not
+    // alert about it again.
+    s.run(&s.config(""), ram_event_about(&s.consumer.id, &trusted_inv))
+        .await
+        .unwrap();
     s.run(&s.config(""), scheduled_event(&s.consumer.id))
         .await
         .unwrap();
@@ -387,4 +432,52 @@ async fn dry_run_writes_nothing() {
         vec![(s.producer.id.clone(), "PENDING".to_string())]
     );
     assert_eq!(s.link_target().await, None);
+}
+
+#[tokio::test]
+async fn a_link_deleted_by_hand_comes_back_on_the_glue_event() {
+    let s = s2().await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.unwrap();
+    s.consumer
+        .glue()
+        .delete_database()
+        .name("cur_org_linked")
+        .send()
+        .await
+        .unwrap();
+    let mut ev = event("glue-consumer-delete-link.json");
+    ev["account"] = json!(s.consumer.id);
+    let r = s.run(&cfg, ev).await.expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.action == "glue.create_resource_link" && a.outcome == Outcome::Applied));
+    assert_eq!(
+        s.link_target().await,
+        Some((s.producer.id.clone(), "cur_org".to_string()))
+    );
+    // A Glue event about a table of another database of this account converges the same way:
+    // nothing left to do.
+    let again = s
+        .run(
+            &cfg,
+            glue_db_event(&s.consumer.id, "scratch", "CreateTable", &["t"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn an_unsupported_event_is_rejected_before_any_call() {
+    let s = s2().await;
+    let ev = json!({"version": "0", "id": "x", "detail-type": "Object Created", "source": "aws.s3",
+                    "account": s.consumer.id, "time": "2026-11-24T10:00:00Z",
+                    "region": "us-east-1", "resources": [], "detail": {}});
+    match s.run(&s.config(""), ev).await {
+        Err(HandlerError::BadEvent(e)) => assert!(e.0.contains("aws.s3"), "{e}"),
+        other => panic!("expected BadEvent, got {other:?}"),
+    }
 }

@@ -47,7 +47,7 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
             return finish(ctx, report, &since, resource, &attention).await;
         }
     };
-    let inv_plan = plan::plan_invitations(consumer, &invitations, trigger);
+    let inv_plan = plan::plan_invitations(consumer, &invitations, &trigger);
     apply::apply(&ctx.aws, &account, &inv_plan, dry_run, &mut report).await;
     attention.extend(inv_plan.attention.iter().cloned());
 

@@ -20,13 +20,44 @@ pub const RAM_CHANGE: &str = "Resource Sharing State Change";
 pub const POLICY_NAME: &str = "lakewarden-share-linker";
 pub const SID_PREFIX: &str = "LakewardenLink";
 
-/// Why share-linker runs. Every trigger reconciles everything (the consumer side is small);
-/// only a RAM event alerts about invitations it will not accept, so that each one alerts once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why share-linker runs. Every trigger reconciles everything (the consumer side is small).
+/// Only a RAM event alerts about invitations share-linker will not accept, and only about the
+/// invitations it concerns, so that each untrusted invitation alerts once and not on every RAM
+/// event or schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
-    Ram,
+    /// The RAM ARNs the event names (`resources`, and `arn:aws:ram:` strings of `detail`).
+    Ram {
+        mentions: BTreeSet<String>,
+    },
     Glue,
     Schedule,
+}
+
+impl Trigger {
+    /// Whether an untrusted pending invitation is to be alerted about on this trigger: on a RAM
+    /// event that names it (invitation or share ARN), or on one that names no RAM ARN at all.
+    pub fn alerts_about(&self, inv: &Invitation) -> bool {
+        match self {
+            Trigger::Ram { mentions } => {
+                mentions.is_empty()
+                    || mentions.contains(&inv.arn)
+                    || (!inv.share_arn.is_empty() && mentions.contains(&inv.share_arn))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn ram_arns(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) if s.starts_with("arn:aws:ram:") => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|x| ram_arns(x, out)),
+        Value::Object(o) => o.values().for_each(|x| ram_arns(x, out)),
+        _ => {}
+    }
 }
 
 pub fn trigger(event: &Value) -> Result<Trigger, EventError> {
@@ -35,7 +66,12 @@ pub fn trigger(event: &Value) -> Result<Trigger, EventError> {
         return Ok(Trigger::Schedule);
     }
     if env.source == RAM_SOURCE && env.detail_type == RAM_CHANGE {
-        return Ok(Trigger::Ram);
+        let mut mentions = BTreeSet::new();
+        for r in env.resources.iter().flatten() {
+            ram_arns(&Value::String(r.clone()), &mut mentions);
+        }
+        ram_arns(&env.detail, &mut mentions);
+        return Ok(Trigger::Ram { mentions });
     }
     if events::glue_change(&env)?.is_some() {
         return Ok(Trigger::Glue);
@@ -185,7 +221,7 @@ pub struct Plan {
 }
 
 /// Pending invitations: accept those from trusted producers, never the others.
-pub fn plan_invitations(cfg: &Consumer, invitations: &[Invitation], trigger: Trigger) -> Plan {
+pub fn plan_invitations(cfg: &Consumer, invitations: &[Invitation], trigger: &Trigger) -> Plan {
     let mut p = Plan::default();
     for inv in invitations.iter().filter(|i| i.status == "PENDING") {
         if cfg.trusted_producers.contains(&inv.sender) {
@@ -204,7 +240,7 @@ pub fn plan_invitations(cfg: &Consumer, invitations: &[Invitation], trigger: Tri
                 target: format!("invitation to share {} from {}", inv.share_name, inv.sender),
                 reason: reason.clone(),
             });
-            if trigger == Trigger::Ram {
+            if trigger.alerts_about(inv) {
                 p.attention.push(format!(
                     "RAM invitation {} (share {}) from untrusted account {}: {reason}. Reject it in the RAM console, or add the account to consumer.trusted_producers if it should be trusted.",
                     inv.arn, inv.share_name, inv.sender

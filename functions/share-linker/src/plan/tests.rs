@@ -49,6 +49,12 @@ fn inv(sender: &str, status: &str) -> Invitation {
     }
 }
 
+fn ram(mentions: &[&str]) -> Trigger {
+    Trigger::Ram {
+        mentions: mentions.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
 #[test]
 fn only_trusted_invitations_are_accepted_and_untrusted_alert_on_ram_events_only() {
     let cfg = consumer("");
@@ -57,17 +63,47 @@ fn only_trusted_invitations_are_accepted_and_untrusted_alert_on_ram_events_only(
         inv("999999999999", "PENDING"),
         inv(PROD, "ACCEPTED"),
     ];
-    let p = plan_invitations(&cfg, &invs, Trigger::Ram);
+    let p = plan_invitations(&cfg, &invs, &ram(&[]));
     assert_eq!(p.actions.len(), 1);
     assert!(matches!(&p.actions[0], Action::AcceptInvitation { sender, .. } if sender == PROD));
     assert_eq!(p.skipped.len(), 1);
     assert_eq!(p.attention.len(), 1);
     assert!(p.attention[0].contains("999999999999"));
-    let scheduled = plan_invitations(&cfg, &invs, Trigger::Schedule);
-    assert!(
-        scheduled.attention.is_empty(),
-        "alerted once, on the RAM event"
-    );
+    for t in [Trigger::Schedule, Trigger::Glue] {
+        let p = plan_invitations(&cfg, &invs, &t);
+        assert!(p.attention.is_empty(), "alerted once, on the RAM event");
+        assert_eq!(
+            p.actions.len(),
+            1,
+            "trusted ones are accepted on any trigger"
+        );
+        assert_eq!(
+            p.skipped.len(),
+            1,
+            "and the untrusted one is still reported"
+        );
+    }
+}
+
+#[test]
+fn an_untrusted_invitation_alerts_only_on_the_ram_event_that_names_it() {
+    let cfg = consumer("");
+    let stranger = Invitation {
+        share_arn: "arn:aws:ram:us-east-1:999999999999:resource-share/s1".into(),
+        ..inv("999999999999", "PENDING")
+    };
+    let invs = [inv(PROD, "PENDING"), stranger.clone()];
+    // The event about the trusted producer's invitation: no alert about the stranger.
+    let about_trusted = ram(&[&invs[0].arn]);
+    assert!(plan_invitations(&cfg, &invs, &about_trusted)
+        .attention
+        .is_empty());
+    // Named by invitation ARN or by share ARN: one alert.
+    for t in [ram(&[&stranger.arn]), ram(&[&stranger.share_arn])] {
+        let p = plan_invitations(&cfg, &invs, &t);
+        assert_eq!(p.attention.len(), 1, "{t:?}");
+        assert!(p.attention[0].contains(&stranger.arn));
+    }
 }
 
 #[test]
@@ -249,8 +285,19 @@ fn link_names() {
 
 #[test]
 fn triggers() {
-    let ram = json!({"detail-type": RAM_CHANGE, "source": RAM_SOURCE, "detail": {}});
-    assert_eq!(trigger(&ram).unwrap(), Trigger::Ram);
+    let ev = json!({"detail-type": RAM_CHANGE, "source": RAM_SOURCE, "detail": {}});
+    assert_eq!(trigger(&ev).unwrap(), ram(&[]));
+    let ev = json!({"detail-type": RAM_CHANGE, "source": RAM_SOURCE,
+        "resources": ["arn:aws:ram:us-east-1:1:resource-share-invitation/i"],
+        "detail": {"event": "Resource Share Invitation", "status": "pending",
+                   "resourceShareArn": "arn:aws:ram:us-east-1:1:resource-share/s"}});
+    assert_eq!(
+        trigger(&ev).unwrap(),
+        ram(&[
+            "arn:aws:ram:us-east-1:1:resource-share-invitation/i",
+            "arn:aws:ram:us-east-1:1:resource-share/s"
+        ])
+    );
     let s = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
     assert_eq!(trigger(&s).unwrap(), Trigger::Schedule);
     assert!(trigger(&json!({"detail-type": "x", "source": "aws.s3", "detail": {}})).is_err());
