@@ -93,6 +93,9 @@ def run_consumer(moto):
         print_report(*lam.invoke("share-linker", EVENTS / "ram-resource-share-state-change.json"))
         say("share-linker ← scheduled reconcile: nothing to write")
         print_report(*lam.invoke("share-linker", EVENTS / "scheduled.json"))
+        say("Someone deletes the resource link; share-linker ← Glue 'DeleteDatabase' (tests/events/glue-consumer-delete-link.json)")
+        c.client("glue").delete_database(Name="cur_org_linked")
+        print_report(*lam.invoke("share-linker", EVENTS / "glue-consumer-delete-link.json"))
     finally:
         lam.stop()
     say("Resource link in the consumer catalog")
