@@ -95,6 +95,13 @@ impl S1 {
             .ok()?;
         out.policy().map(|p| serde_json::from_str(p).unwrap())
     }
+    async fn trust_policy(&self) -> Value {
+        let role = lakewarden::aws::iam::get_role(&self.target.aws.iam, "zetl-target")
+            .await
+            .unwrap()
+            .unwrap();
+        lakewarden::policy::parse_document(&role.trust_policy.unwrap()).unwrap()
+    }
     async fn catalog_policy(&self) -> Option<Value> {
         let out = self.target.glue().get_resource_policy().send().await.ok()?;
         out.policy_in_json()
@@ -210,6 +217,12 @@ async fn target_side_prerequisites_are_fixed_and_foreign_statements_survive() {
     assert_eq!(
         db.database().unwrap().location_uri(),
         Some(format!("s3://{}/", s.bucket).as_str())
+    );
+    // The role's existing trust statement (Lambda) is kept next to Glue's.
+    let trust = s.trust_policy().await.to_string();
+    assert!(
+        trust.contains("lambda.amazonaws.com") && trust.contains("glue.amazonaws.com"),
+        "{trust}"
     );
     let again = integration_doctor::handle(&ctx, scheduled_event(&s.target.id))
         .await
@@ -336,4 +349,240 @@ async fn the_fixture_events_are_understood() {
     ] {
         integration_doctor::plan::trigger(&event(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
+}
+
+#[tokio::test]
+async fn an_unsupported_event_is_a_bad_event_and_calls_nothing() {
+    use lakewarden::runtime::HandlerError;
+    let s = s1().await;
+    let ctx = s.target.ctx(&s.target_config(true, ""));
+    let before = ctx.aws.counter.snapshot();
+    let mut other_call = event("cloudtrail-create-integration.json");
+    other_call["detail"]["eventName"] = json!("DeleteIntegration");
+    let mut incomplete = event("zero-etl-state-change.json");
+    incomplete["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("status");
+    for ev in [
+        event("glue-create-table.json"),
+        other_call,
+        incomplete,
+        json!([1, 2]),
+    ] {
+        let err = integration_doctor::handle(&ctx, ev).await.unwrap_err();
+        assert!(matches!(err, HandlerError::BadEvent(_)), "{err}");
+    }
+    let mut r = Report::new("x", false);
+    r.set_calls(&ctx.aws.counter, &before);
+    assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
+    assert_eq!(s.catalog_policy().await, None);
+}
+
+#[tokio::test]
+async fn a_cloudtrail_create_integration_checks_the_source_right_away() {
+    let s = s1().await;
+    let mut ev = event("cloudtrail-create-integration.json");
+    ev["account"] = json!(s.source.id);
+    let r = integration_doctor::handle(&s.source.ctx(&s.source_config(true, "")), ev)
+        .await
+        .expect("doctor");
+    assert_eq!(outcome(&r, "source.pitr"), Outcome::Applied);
+    assert_eq!(outcome(&r, "source.table_policy"), Outcome::Applied);
+    let ev = event("cloudtrail-create-integration-resource-property.json");
+    let r = integration_doctor::handle(&s.target.ctx(&s.target_config(true, "")), ev)
+        .await
+        .expect("doctor");
+    assert_eq!(outcome(&r, "target.catalog_policy"), Outcome::Applied);
+}
+
+/// After a full repair, break one prerequisite at a time: only that one is found and fixed.
+#[tokio::test]
+async fn each_prerequisite_is_detected_and_repaired_on_its_own() {
+    use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
+    use aws_sdk_glue::types::{DatabaseInput, TargetProcessingProperties};
+    let s = s1().await;
+    let src = s.source.ctx(&s.source_config(true, ""));
+    let tgt = s.target.ctx(&s.target_config(true, ""));
+    integration_doctor::handle(&src, scheduled_event(&s.source.id))
+        .await
+        .unwrap();
+    integration_doctor::handle(&tgt, scheduled_event(&s.target.id))
+        .await
+        .unwrap();
+    let db_arn = format!("arn:aws:glue:{REGION}:{}:database/{DB}", s.target.id);
+    let table_arn = format!("arn:aws:dynamodb:{REGION}:{}:table/{TABLE}", s.source.id);
+    let lambda_trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    let source_checks = ["source.pitr", "source.table_policy"];
+    let target_checks = [
+        "target.catalog_policy",
+        "target.database_location",
+        "target.resource_property",
+        "target.role_trust",
+        "target.role_permissions",
+    ];
+    for broken in source_checks.iter().chain(&target_checks) {
+        match *broken {
+            "source.pitr" => {
+                s.source
+                    .dynamodb()
+                    .update_continuous_backups()
+                    .table_name(TABLE)
+                    .point_in_time_recovery_specification(
+                        PointInTimeRecoverySpecification::builder()
+                            .point_in_time_recovery_enabled(false)
+                            .build()
+                            .unwrap(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "source.table_policy" => {
+                s.source
+                    .dynamodb()
+                    .delete_resource_policy()
+                    .resource_arn(&table_arn)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "target.catalog_policy" => {
+                s.target
+                    .glue()
+                    .delete_resource_policy()
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "target.database_location" => {
+                s.target
+                    .glue()
+                    .update_database()
+                    .name(DB)
+                    .database_input(DatabaseInput::builder().name(DB).build().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "target.resource_property" => {
+                s.target
+                    .glue()
+                    .update_integration_resource_property()
+                    .resource_arn(&db_arn)
+                    .target_processing_properties(
+                        TargetProcessingProperties::builder()
+                            .role_arn(format!("arn:aws:iam::{}:role/other", s.target.id))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "target.role_trust" => {
+                s.target
+                    .iam()
+                    .update_assume_role_policy()
+                    .role_name("zetl-target")
+                    .policy_document(lambda_trust.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            "target.role_permissions" => {
+                s.target
+                    .iam()
+                    .delete_role_policy()
+                    .role_name("zetl-target")
+                    .policy_name("lakewarden-zero-etl")
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            other => unreachable!("{other}"),
+        }
+        let (ctx, account, checks) = if broken.starts_with("source.") {
+            (&src, &s.source.id, &source_checks[..])
+        } else {
+            (&tgt, &s.target.id, &target_checks[..])
+        };
+        let r = integration_doctor::handle(ctx, scheduled_event(account))
+            .await
+            .unwrap_or_else(|e| panic!("{broken}: {e}"));
+        for c in checks {
+            let expected = if c == broken {
+                Outcome::Applied
+            } else {
+                Outcome::Already
+            };
+            assert_eq!(outcome(&r, c), expected, "{broken} broken, {c}: {r:#?}");
+        }
+        let again = integration_doctor::handle(ctx, scheduled_event(account))
+            .await
+            .unwrap();
+        assert_eq!(again.writes, 0, "{broken} not repaired: {again:#?}");
+    }
+}
+
+#[tokio::test]
+async fn needs_attention_alerts_what_was_fixed_and_what_a_person_must_do() {
+    let s = s1().await;
+    let r = integration_doctor::handle(
+        &s.target.ctx(&s.target_config(true, "")),
+        s.state_event(
+            &s.target.id,
+            "target",
+            "ACTIVE",
+            "NEEDS_ATTENTION",
+            json!([{"code": "AccessDeniedException", "message": "Glue cannot assume the target role"}]),
+        ),
+    )
+    .await
+    .expect("fixed, so no failure");
+    assert_eq!(outcome(&r, "target.role_trust"), Outcome::Applied);
+    let sent = moto().sent_notifications(&s.target.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body = &sent[0].2;
+    for part in [
+        "is NEEDS_ATTENTION (was ACTIVE)",
+        "AccessDeniedException Glue cannot assume the target role",
+        "Fixed now",
+        "target.role_trust",
+        "resumes by itself",
+        "cannot be changed after creation",
+    ] {
+        assert!(body.contains(part), "{part} not in {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_integration_to_a_target_account_not_allowlisted_is_reported() {
+    let s = s1().await;
+    let elsewhere = new_account_id();
+    s.source
+        .create_integration("to-elsewhere", TABLE, &elsewhere, DB)
+        .await;
+    let r = integration_doctor::handle(
+        &s.source.ctx(&s.source_config(true, "")),
+        scheduled_event(&s.source.id),
+    )
+    .await
+    .unwrap();
+    let finding = r
+        .actions
+        .iter()
+        .find(|a| a.action == "check.source.allowed_target")
+        .expect("finding");
+    assert_eq!(finding.outcome, Outcome::Skipped);
+    assert!(finding.error.as_deref().unwrap().contains(&elsewhere));
+    // The table policy names only this account and Glue, never the other account.
+    assert!(!s
+        .table_policy()
+        .await
+        .unwrap()
+        .to_string()
+        .contains(&elsewhere));
+    let sent = moto().sent_notifications(&s.source.id);
+    assert!(sent.iter().any(|m| m.2.contains(&elsewhere)), "{sent:?}");
 }

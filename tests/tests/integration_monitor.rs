@@ -131,3 +131,82 @@ async fn dry_run_publishes_and_records_nothing() {
     assert_eq!(r.count(Outcome::Planned), 1);
     assert!(source.captured(&q).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_event_other_than_the_schedule_is_a_bad_event_and_calls_nothing() {
+    use lakewarden::report::Report;
+    use lakewarden::runtime::HandlerError;
+    let source = fresh_account().await;
+    let ctx = source.ctx(&config());
+    let before = ctx.aws.counter.snapshot();
+    for ev in [
+        event("zero-etl-state-change.json"),
+        event("glue-create-table.json"),
+        json!({"hello": "world"}),
+    ] {
+        let err = integration_monitor::handle(&ctx, ev).await.unwrap_err();
+        assert!(matches!(err, HandlerError::BadEvent(_)), "{err}");
+    }
+    let mut r = Report::new("x", false);
+    r.set_calls(&ctx.aws.counter, &before);
+    assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
+}
+
+#[tokio::test]
+async fn a_failed_publish_alerts_and_the_next_run_publishes_the_transition() {
+    use lakewarden::runtime::HandlerError;
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let topic = source.topic("lakewarden-alerts").await;
+    let q = source.capture_events("lakewarden").await;
+    let arn = source
+        .create_integration("zetl", "t", &target.id, "d")
+        .await;
+    // EventBridge refuses this integration's event once.
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"target": "AWSEvents.PutEvents", "body": arn, "status": 400,
+                "code": "AccessDeniedException", "message": "denied by test", "times": 1})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let ctx = source.ctx(&format!(
+        "alerts: {{ topic_arn: \"{topic}\" }}\n{}",
+        config()
+    ));
+    let err = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap_err();
+    let HandlerError::ActionsFailed { report, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(report.failures().len(), 1);
+    assert!(report.failures()[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("AccessDeniedException"));
+    assert!(source.captured(&q).await.is_empty());
+    let sent = moto().sent_notifications(&source.id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].2.contains("events:PutEvents"), "{}", sent[0].2);
+    // The record was put back: the next run publishes the transition (still a first sight).
+    let r = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .expect("second run");
+    assert_eq!(r.count(Outcome::Applied), 1);
+    let events = source.captured(&q).await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["detail"]["integrationArn"], arn.as_str());
+    assert_eq!(
+        events[0]["detail"]["previousStatus"],
+        serde_json::Value::Null
+    );
+    assert_eq!(events[0]["detail"]["status"], "CREATING");
+    let third = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap();
+    assert_eq!(third.writes, 0);
+}
