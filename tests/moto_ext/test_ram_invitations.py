@@ -48,3 +48,32 @@ def test_same_organization_needs_no_invitation(server, account):
     assert server.client("ram", member).get_resource_share_invitations()["resourceShareInvitations"] == []
     dbs = server.client("glue", member).get_databases(ResourceShareType="FOREIGN")["DatabaseList"]
     assert [(d["CatalogId"], d["Name"]) for d in dbs] == [(producer, "cur_org")]
+
+
+def test_other_accounts_lists_shares_made_with_this_account(server, account):
+    producer, consumer = account, f"{int(account) + 700:012d}"
+    ram = server.client("ram", consumer)
+    assert ram.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"] == []
+    lf_grant_db(server, producer, consumer)
+    server.client("ram", producer).create_resource_share(
+        name="direct", resourceArns=[f"arn:aws:glue:us-east-1:{producer}:database/sales"], principals=[consumer])
+    shares = ram.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    assert sorted((s["name"], s["owningAccountId"], s["status"]) for s in shares) == [
+        (f"LakeFormation-V3-{producer}-{consumer}", producer, "PENDING"), ("direct", producer, "PENDING")]
+    invs = {i["resourceShareName"]: i for i in ram.get_resource_share_invitations()["resourceShareInvitations"]}
+    ram.accept_resource_share_invitation(resourceShareInvitationArn=invs["direct"]["resourceShareInvitationArn"])
+    ram.reject_resource_share_invitation(
+        resourceShareInvitationArn=invs[f"LakeFormation-V3-{producer}-{consumer}"]["resourceShareInvitationArn"])
+    shares = ram.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    assert [(s["name"], s["status"], s["resourceShareArn"]) for s in shares] == [
+        ("direct", "ACTIVE", invs["direct"]["resourceShareArn"])]
+    # The filters of GetResourceShares apply (ram_ext.py), and SELF still lists only own shares.
+    assert ram.get_resource_shares(resourceOwner="OTHER-ACCOUNTS", name="other")["resourceShares"] == []
+    assert ram.get_resource_shares(resourceOwner="SELF")["resourceShares"] == []
+    # In the same organization: listed ACTIVE without any invitation.
+    org = server.client("organizations", producer)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="m2", Email="m2@example.com")["CreateAccountStatus"]["AccountId"]
+    lf_grant_db(server, producer, member, db="hr")
+    shares = server.client("ram", member).get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    assert [(s["owningAccountId"], s["status"]) for s in shares] == [(producer, "ACTIVE")]

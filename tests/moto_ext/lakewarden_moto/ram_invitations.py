@@ -6,7 +6,10 @@ itself). When the consumer is outside the producer's organization, the share rea
 PENDING invitation that it must accept before anything is visible. This module derives those
 invitations from the producers' RAM shares and LF grants (lazily, whenever the consumer asks), and
 serves GetResourceShareInvitations, AcceptResourceShareInvitation and
-RejectResourceShareInvitation. Invitation state lives on the consumer's RAM backend.
+RejectResourceShareInvitation. `GetResourceShares(resourceOwner=OTHER-ACCOUNTS)` (not implemented
+by moto) lists the shares others made with this account: ACTIVE when accepted or from the same
+organization, PENDING while the invitation waits, left out once rejected. Invitation state lives on
+the consumer's RAM backend.
 `sources(consumer, region)` is what glue_shared.py uses to decide visibility.
 """
 import hashlib
@@ -137,8 +140,37 @@ def _set_status(self, status):
     raise UnknownResourceException(f"ResourceShareInvitation {arn} could not be found.")
 
 
+def shared_with(consumer, region):
+    """The `resourceShares` entries of GetResourceShares(resourceOwner=OTHER-ACCOUNTS)."""
+    from moto.core.utils import unix_time
+    from moto.ram.models import ram_backends
+
+    out = []
+    invitations = sync(consumer, region)
+    for (producer, key, name, arn) in sorted(sources(consumer, region)):
+        if same_org(producer, consumer):
+            status = "ACTIVE"
+        else:
+            inv = invitations.get(key) or {}
+            status = {"PENDING": "PENDING", "ACCEPTED": "ACTIVE"}.get(inv.get("status"))
+            if status is None:
+                continue
+        share = next((s for s in ram_backends[producer][region].resource_shares if s.arn == arn), None)
+        if share is not None:
+            d = share.describe()
+        else:
+            now = unix_time()
+            d = {"allowExternalPrincipals": True, "creationTime": now, "featureSet": "STANDARD",
+                 "lastUpdatedTime": now, "name": name, "owningAccountId": producer,
+                 "resourceShareArn": arn}
+        d["status"] = status
+        out.append(d)
+    return out
+
+
 def install():
     from moto.ram import urls
+    from moto.ram.models import ResourceAccessManagerBackend
     from moto.ram.responses import ResourceAccessManagerResponse
 
     for path in ("getresourceshareinvitations", "acceptresourceshareinvitation", "rejectresourceshareinvitation"):
@@ -151,6 +183,14 @@ def install():
             invs = [i for i in invs if i["resourceShareInvitationArn"] in arns]
         return json.dumps({"resourceShareInvitations": invs})
 
+    original_get_shares = ResourceAccessManagerBackend.get_resource_shares
+
+    def get_resource_shares(self, resource_owner):
+        if resource_owner == "OTHER-ACCOUNTS":
+            return {"resourceShares": shared_with(self.account_id, self.region_name)}
+        return original_get_shares(self, resource_owner)
+
+    ResourceAccessManagerBackend.get_resource_shares = get_resource_shares
     ResourceAccessManagerResponse.get_resource_share_invitations = get_resource_share_invitations
     ResourceAccessManagerResponse.accept_resource_share_invitation = lambda self: _set_status(self, "ACCEPTED")
     ResourceAccessManagerResponse.reject_resource_share_invitation = lambda self: _set_status(self, "REJECTED")
