@@ -1,5 +1,7 @@
 """DynamoDB exports to another account's bucket, and the test-only failure (dynamodb_exports.py)."""
+import datetime
 import json
+import re
 import time
 import urllib.request
 
@@ -51,3 +53,45 @@ def test_an_export_can_be_made_to_fail(server, account):
     assert urllib.request.urlopen(req).status == 200
     d = ddb.describe_export(ExportArn=export_arn)["ExportDescription"]
     assert (d["ExportStatus"], d["FailureCode"], d["FailureMessage"]) == ("FAILED", "S3AccessDenied", "Access Denied")
+
+
+def test_a_client_token_starts_one_export_within_its_window(server, account):
+    dst = f"{int(account) + 3:012d}"
+    bucket = f"export-token-{dst}"
+    server.client("s3", dst).create_bucket(Bucket=bucket)
+    ddb, arn = table(server, account)
+    args = dict(TableArn=arn, S3Bucket=bucket, S3Prefix="p", S3BucketOwner=dst,
+                ExportFormat="DYNAMODB_JSON", ClientToken="tok-1")
+    first = ddb.export_table_to_point_in_time(**args)["ExportDescription"]
+    again = ddb.export_table_to_point_in_time(**args)["ExportDescription"]
+    assert again["ExportArn"] == first["ExportArn"]
+    assert first["ClientToken"] == "tok-1"
+    assert len(ddb.list_exports(TableArn=arn)["ExportSummaries"]) == 1
+    # The same token with other parameters is a conflict, not a second export.
+    try:
+        ddb.export_table_to_point_in_time(**dict(args, S3Prefix="other"))
+        raise AssertionError("expected ExportConflictException")
+    except ddb.exceptions.ExportConflictException:
+        pass
+    # Another token is another export.
+    ddb.export_table_to_point_in_time(**dict(args, ClientToken="tok-2"))
+    assert len(ddb.list_exports(TableArn=arn)["ExportSummaries"]) == 2
+
+
+def test_the_export_arn_is_under_the_table_and_incremental_exports_keep_their_window(server, account):
+    dst = f"{int(account) + 4:012d}"
+    bucket = f"export-incr-{dst}"
+    server.client("s3", dst).create_bucket(Bucket=bucket)
+    ddb, arn = table(server, account)
+    frm = datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.timezone.utc)
+    to = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.timezone.utc)
+    e = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, S3Prefix="p", S3BucketOwner=dst, ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification={"ExportFromTime": frm, "ExportToTime": to,
+                                        "ExportViewType": "NEW_AND_OLD_IMAGES"})["ExportDescription"]
+    assert re.fullmatch(re.escape(arn) + r"/export/\d{14}-[0-9a-f]{8}", e["ExportArn"]), e["ExportArn"]
+    d = wait(ddb, e["ExportArn"])
+    assert d["ExportType"] == "INCREMENTAL_EXPORT"
+    spec = d["IncrementalExportSpecification"]
+    assert (spec["ExportFromTime"], spec["ExportToTime"]) == (frm, to)
+    assert d["S3BucketOwner"] == dst
