@@ -549,6 +549,7 @@ async fn needs_attention_alerts_what_was_fixed_and_what_a_person_must_do() {
         "AccessDeniedException Glue cannot assume the target role",
         "Fixed now",
         "target.role_trust",
+        "(iam.update_assume_role_policy)",
         "resumes by itself",
         "cannot be changed after creation",
     ] {

@@ -103,13 +103,7 @@ pub async fn apply(
                 match res {
                     Ok(()) => {
                         report.push(&name, c.target.clone(), Outcome::Applied);
-                        fixed.push(format!(
-                            "{} {}: {} — fixed ({})",
-                            c.name,
-                            c.target,
-                            c.detail,
-                            a.kind()
-                        ));
+                        fixed.push(format!("{} {} ({})", c.name, c.target, a.kind()));
                     }
                     Err(e) => report.push_failed(
                         &name,

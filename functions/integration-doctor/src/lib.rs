@@ -51,16 +51,17 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
             share_on_active(ctx, s, &mut report).await;
         }
         if s.status == "FAILED" || s.status == "NEEDS_ATTENTION" {
+            let was = match &s.previous_status {
+                Some(p) => format!("was {p}"),
+                None => "first seen by integration-monitor".into(),
+            };
             let mut msg = format!(
-                "Zero-ETL integration {} ({} side) is {} (was {}).\nSource: {}\nTarget: {}\n",
+                "Zero-ETL integration {} ({} side) is {} ({was}).\nSource: {}\nTarget: {}\n",
                 s.integration_name
                     .clone()
                     .unwrap_or_else(|| s.integration_arn.clone()),
                 s.side,
                 s.status,
-                s.previous_status
-                    .clone()
-                    .unwrap_or_else(|| "unknown".into()),
                 s.source_arn,
                 s.target_arn
             );
