@@ -32,7 +32,7 @@ def run(moto):
                                     {"Effect": "Allow", "Action": "sts:AssumeRole",
                                      "Principal": {"Service": "datazone.amazonaws.com"}}]}))
     d = "dzd_abc123"
-    dz_put(moto, "domain", {"id": d})
+    dz_put(moto, "domain", {"id": d, "awsAccountId": DZ_ACCOUNT})
     dz_put(moto, "environment", {"id": "env_consumer", "domainId": d, "projectId": "prj_consumer",
                                  "awsAccountId": DZ_ACCOUNT, "userRoleArn": role, "subDatabase": "env_consumer_sub_db"})
     dz_put(moto, "subscription-target", {"id": "tgt_glue_consumer", "domainId": d, "environmentId": "env_consumer",
