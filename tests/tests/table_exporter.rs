@@ -332,3 +332,179 @@ async fn only_scheduled_events_are_accepted() {
     .unwrap_err();
     assert!(matches!(err, HandlerError::BadEvent(_)), "{err}");
 }
+
+impl S3Story {
+    fn arn_of_table(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:us-east-1:{}:table/{TABLE}",
+            self.source.id
+        )
+    }
+    async fn describe(&self, arn: &str) -> aws_sdk_dynamodb::types::ExportDescription {
+        self.source
+            .dynamodb()
+            .describe_export()
+            .export_arn(arn)
+            .send()
+            .await
+            .unwrap()
+            .export_description()
+            .unwrap()
+            .clone()
+    }
+    async fn wait_done(&self, arn: &str) -> aws_sdk_dynamodb::types::ExportDescription {
+        for _ in 0..50 {
+            let d = self.describe(arn).await;
+            if d.export_status().map(|s| s.as_str()) != Some("IN_PROGRESS") {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.describe(arn).await
+    }
+}
+
+#[tokio::test]
+async fn the_call_always_names_the_bucket_owner_which_a_call_without_it_lacks() {
+    let s = story(true).await;
+    s.source_run(&s.source_config(""), "2026-11-24T10:00:00Z")
+        .await
+        .unwrap();
+    let ours = s.exports().await.remove(0);
+    let d = s.wait_done(&ours).await;
+    assert_eq!(d.s3_bucket_owner(), Some(s.dest.id.as_str()));
+    assert_eq!(d.export_status().map(|x| x.as_str()), Some("COMPLETED"));
+    assert!(
+        ours.starts_with(&format!("{}/export/", s.arn_of_table())),
+        "{ours}"
+    );
+    assert!(d
+        .client_token()
+        .is_some_and(|t| t.starts_with("lakewarden-")));
+    // The step people forget: the same export without S3BucketOwner looks for the bucket in the
+    // table's own account, and fails.
+    let forgot = s
+        .source
+        .dynamodb()
+        .export_table_to_point_in_time()
+        .table_arn(s.arn_of_table())
+        .s3_bucket(&s.bucket)
+        .s3_prefix("exports/transactions/by-hand")
+        .send()
+        .await
+        .unwrap();
+    let forgot = s
+        .wait_done(forgot.export_description().unwrap().export_arn().unwrap())
+        .await;
+    assert_eq!(forgot.export_status().map(|x| x.as_str()), Some("FAILED"));
+    assert_eq!(forgot.failure_code(), Some("S3NoSuchBucket"));
+}
+
+#[tokio::test]
+async fn a_lost_state_write_is_healed_by_the_client_token_without_a_second_export() {
+    let s = story(true).await;
+    let cfg = s.source_config("");
+    // The state write that records the start fails once (after the export started).
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"target": "DynamoDB_20120810.PutItem",
+                "body": format!("exporter#{TABLE}#{}#", s.bucket),
+                "status": 400, "code": "AccessDeniedException", "message": "injected",
+                "protocol": "json", "times": 1})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let err = s
+        .source_run(&cfg, "2026-11-24T10:00:00Z")
+        .await
+        .unwrap_err();
+    let HandlerError::ActionsFailed { report, .. } = err else {
+        panic!("{err}")
+    };
+    let failed: Vec<&str> = report
+        .failures()
+        .iter()
+        .map(|a| a.action.as_str())
+        .collect();
+    assert_eq!(failed, ["dynamodb.save_state"]);
+    // Lambda retries the event: the same client token returns the same export, now recorded.
+    let retry = s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    assert_eq!(retry.calls_of("dynamodb.ExportTableToPointInTime"), 1);
+    assert_eq!(s.exports().await.len(), 1);
+    let again = s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    assert_eq!(again.calls_of("dynamodb.ExportTableToPointInTime"), 0);
+    assert_eq!(s.exports().await.len(), 1);
+}
+
+#[tokio::test]
+async fn incremental_exports_continue_from_the_last_completed_one() {
+    let s = story(true).await;
+    let cfg = s.source_config("    type: INCREMENTAL\n");
+    let first = s.source_run(&cfg, "2026-11-24T10:00:00Z").await.unwrap();
+    assert!(
+        first.actions.iter().any(|a| a.target.contains(", full")),
+        "the chain starts with a full export: {first:#?}"
+    );
+    let full = s.exports().await.remove(0);
+    s.wait_done(&full).await;
+    let second = s.source_run(&cfg, "2026-11-24T11:00:00Z").await.unwrap();
+    assert!(second
+        .notes
+        .iter()
+        .any(|n| n["export_completed"] == json!(full)));
+    let incr = s
+        .exports()
+        .await
+        .into_iter()
+        .find(|a| *a != full)
+        .expect("an incremental export");
+    let d = s.describe(&incr).await;
+    assert_eq!(
+        d.export_type().map(|t| t.as_str()),
+        Some("INCREMENTAL_EXPORT")
+    );
+    let spec = d.incremental_export_specification().unwrap();
+    assert_eq!(
+        spec.export_from_time().map(|t| t.secs()),
+        Some(epoch_secs("2026-11-24T10:00:00Z"))
+    );
+    assert_eq!(
+        spec.export_to_time().map(|t| t.secs()),
+        Some(epoch_secs("2026-11-24T11:00:00Z"))
+    );
+    assert_eq!(d.s3_bucket_owner(), Some(s.dest.id.as_str()));
+}
+
+/// Epoch seconds of the two schedule times used above.
+fn epoch_secs(t: &str) -> i64 {
+    match t {
+        "2026-11-24T10:00:00Z" => 1_795_514_400,
+        "2026-11-24T11:00:00Z" => 1_795_518_000,
+        _ => unreachable!("{t}"),
+    }
+}
+
+#[tokio::test]
+async fn a_destination_bucket_that_cannot_be_read_fails_alone() {
+    let s = story(true).await;
+    let cfg = format!(
+        "alerts: {{ topic_arn: \"{}\" }}\nexport_destinations:\n  - bucket: missing-{}\n    source_accounts: [\"{}\"]\n  - bucket: {}\n    source_accounts: [\"{}\"]\n",
+        s.dest.topic("lakewarden-alerts").await,
+        s.dest.id,
+        s.source.id,
+        s.bucket,
+        s.source.id
+    );
+    let err = table_exporter::handle(&s.dest.ctx(&cfg), scheduled_event(&s.dest.id))
+        .await
+        .unwrap_err();
+    let HandlerError::ActionsFailed { report, .. } = err else {
+        panic!("{err}")
+    };
+    assert_eq!(report.failures().len(), 1);
+    assert!(report.failures()[0].target.contains("missing-"));
+    let pol = s.dest.bucket_policy(&s.bucket).await.expect("policy put");
+    assert_eq!(pol["Statement"][0]["Sid"], "LakewardenExportWrite");
+    assert_eq!(moto().sent_notifications(&s.dest.id).len(), 1);
+}

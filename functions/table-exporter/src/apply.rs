@@ -4,7 +4,7 @@ use lakewarden::aws::{dynamodb, s3, Aws, AwsError, AwsResult};
 use lakewarden::report::{Outcome, Report};
 use lakewarden::state::StateStore;
 
-use crate::plan::{record_start, Action, Plan};
+use crate::plan::{record_start, Action, ExportState, Plan};
 
 fn record(report: &mut Report, a: &Action, res: AwsResult<()>) {
     report.record(a.kind(), a.target(), res, || a.remedy());
@@ -60,29 +60,45 @@ pub async fn apply(
                 expected_version,
                 state,
                 schedule_time,
+                followup_changed,
             } => {
-                if export_failed {
+                // Nothing started: write only what the follow-up of earlier exports changed.
+                if export_failed && !followup_changed {
                     continue;
                 }
                 let mut state = state.clone();
-                if let Some((arn, to)) = started.take() {
+                let mine = started.take().map(|(arn, to)| {
                     let to = if to.is_empty() {
                         schedule_time.clone()
                     } else {
                         to
                     };
                     record_start(&mut state, schedule_time, &arn, &to);
-                }
+                    arn
+                });
                 match store {
                     None => Err(AwsError::new(None, "no state table configured")),
                     Some(store) => {
                         let value = serde_json::to_value(&state).unwrap_or_default();
                         match store.put_if(key, &value, *expected_version).await {
                             Ok(true) => Ok(()),
-                            Ok(false) => Err(AwsError::new(
-                                Some("ConditionalCheckFailed"),
-                                "another run updated this export's state first; the next run reconciles",
-                            )),
+                            Ok(false) => {
+                                // A concurrent delivery wrote first. If it recorded the same export
+                                // (same client token → same ARN), there is nothing left to do.
+                                match recorded_elsewhere(store, key, schedule_time, mine.as_deref())
+                                    .await
+                                {
+                                    Ok(true) => {
+                                        report.push(a.kind(), a.target(), Outcome::Already);
+                                        continue;
+                                    }
+                                    Ok(false) => Err(AwsError::new(
+                                        Some("ConditionalCheckFailed"),
+                                        "another run updated this export's state first; the next run reconciles",
+                                    )),
+                                    Err(e) => Err(e),
+                                }
+                            }
                             Err(e) => Err(e),
                         }
                     }
@@ -94,4 +110,23 @@ pub async fn apply(
         };
         record(report, a, res);
     }
+}
+
+/// After a lost conditional write: does the stored state already hold what this run wanted to
+/// record? (the export started for `schedule_time`, or — for a follow-up-only write — any newer
+/// state, since the next run re-reads the running exports anyway.)
+async fn recorded_elsewhere(
+    store: &StateStore,
+    key: &str,
+    schedule_time: &str,
+    started_arn: Option<&str>,
+) -> AwsResult<bool> {
+    let Some(record) = store.get(key).await? else {
+        return Ok(false);
+    };
+    let stored: ExportState = serde_json::from_value(record.data).unwrap_or_default();
+    Ok(match started_arn {
+        Some(arn) => stored.started.get(schedule_time).map(String::as_str) == Some(arn),
+        None => true,
+    })
 }

@@ -6,6 +6,8 @@ pub mod apply;
 pub mod observe;
 pub mod plan;
 
+use std::collections::BTreeMap;
+
 use lakewarden::config::{default_state_table, Config};
 use lakewarden::report::Report;
 use lakewarden::runtime::{finish, Ctx, HandlerError};
@@ -33,18 +35,28 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
     let dry_run = cfg.dry_run;
 
     if let Some(dests) = &cfg.export_destinations {
-        match observe::destination_policies(&ctx.aws, dests).await {
-            Ok(policies) => {
-                let p = plan::plan_destinations(dests, &policies);
-                apply::apply(&ctx.aws, None, &p, dry_run, &mut report).await;
+        // Read each bucket's policy; a bucket that cannot be read fails alone.
+        let mut readable = Vec::new();
+        let mut policies = BTreeMap::new();
+        for d in dests {
+            match observe::destination_policy(&ctx.aws, &d.bucket).await {
+                Ok(doc) => {
+                    policies.insert(d.bucket.clone(), doc);
+                    readable.push(d.clone());
+                }
+                Err(e) => report.push_failed(
+                    "s3.put_bucket_policy",
+                    format!("bucket {}", d.bucket),
+                    e.to_string(),
+                    format!(
+                        "Check that bucket {} exists in this account and the function may s3:GetBucketPolicy/PutBucketPolicy on it",
+                        d.bucket
+                    ),
+                ),
             }
-            Err(e) => report.push_failed(
-                "observe",
-                "destination bucket policies",
-                e.to_string(),
-                "Check that the buckets exist and the function may s3:GetBucketPolicy on them",
-            ),
         }
+        let p = plan::plan_destinations(&readable, &policies);
+        apply::apply(&ctx.aws, None, &p, dry_run, &mut report).await;
     }
 
     if let Some(exports) = &cfg.exports {

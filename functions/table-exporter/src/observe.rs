@@ -1,10 +1,8 @@
 //! Read what the plan needs: each table's ARN and PITR, the state record, running exports,
 //! and the destination buckets' policies.
 
-use std::collections::BTreeMap;
-
 use lakewarden::aws::{dynamodb, s3, Aws, AwsError, AwsResult};
-use lakewarden::config::{Export, ExportDestination};
+use lakewarden::config::Export;
 use lakewarden::policy;
 use lakewarden::state::StateStore;
 use serde_json::Value;
@@ -42,18 +40,11 @@ pub async fn observe_export(
     })
 }
 
-pub async fn destination_policies(
-    aws: &Aws,
-    dests: &[ExportDestination],
-) -> AwsResult<BTreeMap<String, Option<Value>>> {
-    let mut out = BTreeMap::new();
-    for d in dests {
-        let doc = s3::get_bucket_policy(&aws.s3, &d.bucket)
-            .await?
-            .map(|t| policy::parse_document(&t))
-            .transpose()
-            .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))?;
-        out.insert(d.bucket.clone(), doc);
-    }
-    Ok(out)
+/// The bucket's policy document (None when it has none).
+pub async fn destination_policy(aws: &Aws, bucket: &str) -> AwsResult<Option<Value>> {
+    s3::get_bucket_policy(&aws.s3, bucket)
+        .await?
+        .map(|t| policy::parse_document(&t))
+        .transpose()
+        .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))
 }

@@ -16,8 +16,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 pub const DEST_SID: &str = "LakewardenExportWrite";
-/// DynamoDB incremental exports cover at most 24 hours.
+/// DynamoDB incremental exports cover at least 15 minutes and at most 24 hours.
 pub const MAX_INCREMENTAL_HOURS: i64 = 24;
+pub const MIN_INCREMENTAL_MINUTES: i64 = 15;
 /// How many schedule times a state record remembers.
 const REMEMBERED_RUNS: usize = 50;
 
@@ -75,6 +76,8 @@ pub enum Action {
     },
     StartExport {
         table: String,
+        /// The account the table is in (for the remedy's bucket statement).
+        source_account: String,
         request: ExportRequest,
     },
     /// Write the export's state (after StartExport, with the new ARN added by apply).
@@ -83,6 +86,8 @@ pub enum Action {
         expected_version: Option<u64>,
         state: ExportState,
         schedule_time: String,
+        /// Completed/failed exports were recorded in `state`: write it even when the start fails.
+        followup_changed: bool,
     },
     PutBucketPolicy {
         bucket: String,
@@ -102,7 +107,7 @@ impl Action {
     pub fn target(&self) -> String {
         match self {
             Action::EnablePitr { table } => format!("table {table}"),
-            Action::StartExport { table, request } => format!(
+            Action::StartExport { table, request, .. } => format!(
                 "table {table} -> s3://{}/{} (owner {}{})",
                 request.bucket,
                 request.prefix,
@@ -119,9 +124,16 @@ impl Action {
     pub fn remedy(&self) -> String {
         match self {
             Action::EnablePitr { table } => format!("Enable point-in-time recovery on {table} (aws dynamodb update-continuous-backups) or give the function dynamodb:UpdateContinuousBackups"),
-            Action::StartExport { request, .. } => format!(
-                "Check that the function may dynamodb:ExportTableToPointInTime and s3:PutObject/PutObjectAcl/AbortMultipartUpload on {}, and that the bucket owner {} allows this account: {}",
-                request.bucket, request.bucket_owner, destination_statement_text(&request.bucket, &[])
+            Action::StartExport {
+                request,
+                source_account,
+                ..
+            } => format!(
+                "Check that the function may dynamodb:ExportTableToPointInTime on {} and s3:PutObject/PutObjectAcl/AbortMultipartUpload on arn:aws:s3:::{}/*, and that the bucket policy of the owner {} holds: {}",
+                request.table_arn,
+                request.bucket,
+                request.bucket_owner,
+                destination_statement(&request.bucket, std::slice::from_ref(source_account))
             ),
             Action::SaveState { .. } => "Check the state table exists and the function may dynamodb:GetItem/PutItem on it".into(),
             Action::PutBucketPolicy { bucket, .. } => format!("Give the function s3:GetBucketPolicy/PutBucketPolicy on {bucket}"),
@@ -142,12 +154,18 @@ fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The client token: the same for the same table and schedule time, whatever the delivery.
-pub fn client_token(table: &str, at: &DateTime<Utc>) -> String {
+/// The client token: derived from the table and the schedule time (and the destination, so two
+/// exports of one table to two buckets stay apart), the same whatever the delivery.
+pub fn client_token(e: &Export, at: &DateTime<Utc>) -> String {
     format!(
         "lakewarden-{:016x}",
-        policy::fnv1a(format!("{table}@{}", rfc3339(at)).as_bytes())
+        policy::fnv1a(format!("{}@{}", state_key(e), rfc3339(at)).as_bytes())
     )
+}
+
+/// The account id in an ARN (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`).
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 /// `exports/transactions/` + `2026-11-24T10-00-00Z` (no trailing slash: DynamoDB adds `/AWSDynamoDB/…`).
@@ -173,15 +191,6 @@ pub fn destination_statement(bucket: &str, accounts: &[String]) -> Value {
         "Action": ["s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl"],
         "Resource": format!("arn:aws:s3:::{bucket}/*"),
     })
-}
-
-fn destination_statement_text(bucket: &str, accounts: &[String]) -> String {
-    let accts = if accounts.is_empty() {
-        vec!["SOURCE_ACCOUNT_ID".to_string()]
-    } else {
-        accounts.to_vec()
-    };
-    destination_statement(bucket, &accts).to_string()
 }
 
 /// A person-readable diagnosis of a failed export.
@@ -216,6 +225,14 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
     let key = state_key(e);
     let mut state = obs.state.clone();
     let mut state_changed = false;
+    // The diagnosis names the table's account (from its ARN), else the caller's.
+    let account = obs
+        .table_arn
+        .as_deref()
+        .and_then(arn_account)
+        .unwrap_or(account)
+        .to_string();
+    let account = account.as_str();
 
     // Follow-up of exports started before.
     for info in &obs.pending {
@@ -299,6 +316,19 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
 
     let incremental = match e.export_type {
         ExportType::Full => None,
+        // Windows are contiguous: the next one starts where the last completed export ended, so
+        // it waits for running exports (a failed one's window is exported again by the next).
+        ExportType::Incremental if !state.pending.is_empty() => {
+            p.skipped.push((
+                "dynamodb.export_table".into(),
+                format!("table {} for the schedule of {when}", e.table),
+                format!(
+                    "an export is still running ({}); the next incremental window starts when it completes",
+                    state.pending.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            return finish_state(p, key, obs, state, state_changed, at);
+        }
         ExportType::Incremental => match &state.last_completed_to {
             None => {
                 p.notes.push(json!({"table": e.table, "note": "no completed export yet: a FULL export starts the incremental chain"}));
@@ -319,6 +349,16 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
                 } else {
                     from_t
                 };
+                if *at - from_t < Duration::minutes(MIN_INCREMENTAL_MINUTES) {
+                    p.skipped.push((
+                        "dynamodb.export_table".into(),
+                        format!("table {} for the schedule of {when}", e.table),
+                        format!(
+                            "the window since the last export ({from}) is shorter than DynamoDB's {MIN_INCREMENTAL_MINUTES} minutes; a later schedule exports it"
+                        ),
+                    ));
+                    return finish_state(p, key, obs, state, state_changed, at);
+                }
                 Some((rfc3339(&from_t), when.clone()))
             }
         },
@@ -334,10 +374,11 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
             ExportFormat::Ion => "ION".into(),
         },
         incremental,
-        client_token: client_token(&e.table, at),
+        client_token: client_token(e, at),
     };
     p.actions.push(Action::StartExport {
         table: e.table.clone(),
+        source_account: account.to_string(),
         request,
     });
     // The start is recorded (with the ARN apply gets back) in the same conditional write.
@@ -346,6 +387,7 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
         expected_version: obs.state_version,
         state,
         schedule_time: when,
+        followup_changed: state_changed,
     });
     p
 }
@@ -364,6 +406,7 @@ fn finish_state(
             expected_version: obs.state_version,
             state,
             schedule_time: rfc3339(at),
+            followup_changed: true,
         });
     }
     p

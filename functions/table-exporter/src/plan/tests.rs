@@ -49,14 +49,30 @@ fn an_export_always_names_the_bucket_owner_and_a_dated_prefix() {
 }
 
 #[test]
-fn the_client_token_depends_on_table_and_schedule_time_only() {
-    assert_eq!(client_token("t", &at()), client_token("t", &at()));
-    assert_ne!(client_token("t", &at()), client_token("u", &at()));
-    assert_ne!(
-        client_token("t", &at()),
-        client_token("t", &(at() + Duration::hours(1)))
+fn the_client_token_depends_on_table_destination_and_schedule_time_only() {
+    let e = export("");
+    assert_eq!(client_token(&e, &at()), client_token(&export(""), &at()));
+    // format / type / fix_pitr do not change it; the table, the destination and the time do.
+    assert_eq!(
+        client_token(&e, &at()),
+        client_token(&export("    format: ION\n    fix_pitr: true\n"), &at())
     );
-    assert!(client_token("t", &at()).len() <= 64);
+    let mut other_table = e.clone();
+    other_table.table = "other".into();
+    assert_ne!(client_token(&e, &at()), client_token(&other_table, &at()));
+    let mut other_bucket = e.clone();
+    other_bucket.bucket = "other-bucket".into();
+    assert_ne!(client_token(&e, &at()), client_token(&other_bucket, &at()));
+    assert_ne!(
+        client_token(&e, &at()),
+        client_token(&e, &(at() + Duration::hours(1)))
+    );
+    assert!(client_token(&e, &at()).len() <= 64);
+    // The plan's request carries it.
+    assert_eq!(
+        start(&plan_export(&e, &ready(), &at(), SRC)).client_token,
+        client_token(&e, &at())
+    );
 }
 
 #[test]
@@ -205,5 +221,127 @@ fn only_scheduled_events_with_a_time() {
     .is_err());
     assert!(
         schedule_time(&json!({"detail-type": "x", "source": "aws.glue", "detail": {}})).is_err()
+    );
+}
+
+fn pending(arn: &str, status: &str) -> ExportInfo {
+    ExportInfo {
+        arn: arn.into(),
+        status: status.into(),
+        bucket: "dynamodb-export-bucket".into(),
+        bucket_owner: Some("222222222222".into()),
+        prefix: None,
+        failure_code: None,
+        failure_message: None,
+    }
+}
+
+#[test]
+fn incremental_windows_are_contiguous_and_at_least_15_minutes() {
+    let e = export("    type: INCREMENTAL\n");
+    // An export still running: wait for it (the window starts where it ends).
+    let mut obs = ready();
+    obs.state.last_completed_to = Some("2026-11-24T08:00:00Z".into());
+    record_start(
+        &mut obs.state,
+        "2026-11-24T09:00:00Z",
+        "arn:run",
+        "2026-11-24T09:00:00Z",
+    );
+    obs.pending.push(pending("arn:run", "IN_PROGRESS"));
+    let p = plan_export(&e, &obs, &at(), SRC);
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(p.skipped[0].2.contains("still running"), "{:?}", p.skipped);
+    assert!(p.attention.is_empty());
+    // Once it completed, the next window starts at its end.
+    obs.pending = vec![pending("arn:run", "COMPLETED")];
+    let p = plan_export(&e, &obs, &at(), SRC);
+    assert_eq!(
+        start(&p).incremental,
+        Some(("2026-11-24T09:00:00Z".into(), "2026-11-24T10:00:00Z".into()))
+    );
+    // A failed one is not a gap: its window is exported again by the next run.
+    obs.pending = vec![pending("arn:run", "FAILED")];
+    let p = plan_export(&e, &obs, &at(), SRC);
+    assert_eq!(
+        start(&p).incremental.as_ref().unwrap().0,
+        "2026-11-24T08:00:00Z"
+    );
+    // Shorter than 15 minutes since the last export: not yet.
+    let mut obs = ready();
+    obs.state.last_completed_to = Some("2026-11-24T09:50:00Z".into());
+    let p = plan_export(&e, &obs, &at(), SRC);
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(p.skipped[0].2.contains("15 minutes"), "{:?}", p.skipped);
+}
+
+#[test]
+fn follow_up_state_is_written_even_when_nothing_starts() {
+    let mut obs = ready();
+    obs.state_version = Some(3);
+    record_start(
+        &mut obs.state,
+        "2026-11-24T10:00:00Z",
+        "arn:x",
+        "2026-11-24T10:00:00Z",
+    );
+    obs.pending.push(pending("arn:x", "COMPLETED"));
+    // Redelivery of the schedule that started arn:x, after it completed: record the completion.
+    let p = plan_export(&export(""), &obs, &at(), SRC);
+    assert_eq!(p.already.len(), 1);
+    let [Action::SaveState {
+        expected_version,
+        state,
+        followup_changed,
+        ..
+    }] = &p.actions[..]
+    else {
+        panic!("{:?}", p.actions)
+    };
+    assert_eq!(*expected_version, Some(3));
+    assert!(followup_changed);
+    assert_eq!(
+        state.last_completed_to.as_deref(),
+        Some("2026-11-24T10:00:00Z")
+    );
+    // A new schedule with no follow-up: the state is written with the start only.
+    let p = plan_export(&export(""), &ready(), &at(), SRC);
+    assert!(matches!(
+        p.actions.last(),
+        Some(Action::SaveState {
+            followup_changed: false,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_diagnosis_names_the_tables_account_and_the_missing_bucket() {
+    let mut obs = ready();
+    record_start(&mut obs.state, "t0", "arn:gone", "2026-11-24T09:00:00Z");
+    let mut info = pending("arn:gone", "FAILED");
+    info.failure_code = Some("S3NoSuchBucket".into());
+    info.failure_message = Some("The specified bucket does not exist".into());
+    obs.pending.push(info);
+    // The caller's account is unknown (""): the table ARN's account is used.
+    let p = plan_export(&export(""), &obs, &at(), "");
+    assert!(
+        p.attention[0].contains("does not exist in account 222222222222"),
+        "{}",
+        p.attention[0]
+    );
+    let mut info = pending("arn:denied", "FAILED");
+    info.failure_code = Some("S3AccessDenied".into());
+    let d = diagnose(&info, SRC);
+    assert!(
+        d.contains("\"arn:aws:iam::111111111111:root\"") && d.contains("s3:PutObjectAcl"),
+        "{d}"
+    );
+    // A failed start's remedy carries the same statement for this account.
+    let p = plan_export(&export(""), &ready(), &at(), "");
+    let remedy = p.actions[0].remedy();
+    assert!(
+        remedy.contains("arn:aws:iam::111111111111:root") && remedy.contains("222222222222"),
+        "{remedy}"
     );
 }
