@@ -243,11 +243,17 @@ pub fn source_checks(cfg: &IntegrationSource, obs: &SourceObs, o: &Observed) -> 
             &Ownership::exact([format!("{SID_PREFIX}GlueExport")]),
             &desired,
         ) {
-            Merge::Put(document) => Verdict::Fixable(Action::PutTablePolicy {
-                table_arn: arn.clone(),
-                document,
-                revision: obs.policy.as_ref().map(|(_, r)| r.clone()),
-            }),
+            Merge::Put(document)
+                if EXPORT_ACTIONS
+                    .iter()
+                    .all(|a| allows(&policy::statements(&document), Some(GLUE), a, arn)) =>
+            {
+                Verdict::Fixable(Action::PutTablePolicy {
+                    table_arn: arn.clone(),
+                    document,
+                    revision: obs.policy.as_ref().map(|(_, r)| r.clone()),
+                })
+            }
             _ => Verdict::Manual(
                 "A Deny statement in the table policy blocks glue.amazonaws.com; remove it".into(),
             ),
@@ -411,30 +417,33 @@ pub fn target_checks(
     let dt = format!("database {}", t.database);
 
     // Catalog resource policy.
-    let stmts = statements_of(o.catalog_policy.as_ref().map(|(d, _)| d));
-    let mut missing = Vec::new();
+    let mut needed: Vec<(&str, &str, &String)> = Vec::new();
     for s in &t.allowed_source_accounts {
         for r in [&catalog, &db_arn] {
-            if !allows(&stmts, Some(s), "glue:CreateInboundIntegration", r) {
-                missing.push(format!("{s} glue:CreateInboundIntegration on {r}"));
-            }
+            needed.push((s, "glue:CreateInboundIntegration", r));
         }
     }
     for r in [&catalog, &db_arn] {
-        if !allows(&stmts, Some(GLUE), "glue:AuthorizeInboundIntegration", r) {
-            missing.push(format!(
-                "glue.amazonaws.com glue:AuthorizeInboundIntegration on {r}"
-            ));
-        }
+        needed.push((GLUE, "glue:AuthorizeInboundIntegration", r));
     }
+    let missing_in = |stmts: &[Value]| -> Vec<String> {
+        needed
+            .iter()
+            .filter(|(p, a, r)| !allows(stmts, Some(p), a, r))
+            .map(|(p, a, r)| format!("{p} {a} on {r}"))
+            .collect()
+    };
+    let missing = missing_in(&statements_of(o.catalog_policy.as_ref().map(|(d, _)| d)));
     out.push(if missing.is_empty() {
         check("target.catalog_policy", dt.clone(), Verdict::Ok, "")
     } else {
         let verdict = match desired_catalog_policy(cfg, o) {
-            Ok(Merge::Put(document)) => Verdict::Fixable(Action::PutCatalogPolicy {
-                document,
-                hash: o.catalog_policy.as_ref().map(|(_, h)| h.clone()),
-            }),
+            Ok(Merge::Put(document)) if missing_in(&policy::statements(&document)).is_empty() => {
+                Verdict::Fixable(Action::PutCatalogPolicy {
+                    document,
+                    hash: o.catalog_policy.as_ref().map(|(_, h)| h.clone()),
+                })
+            }
             Ok(_) => Verdict::Manual(
                 "A Deny statement in the catalog policy blocks the integration; remove it".into(),
             ),
@@ -537,15 +546,24 @@ pub fn target_checks(
                     &Ownership::exact([format!("{SID_PREFIX}GlueTrust")]),
                     &[stmt],
                 ) {
-                    Merge::Put(document) => check(
-                        "target.role_trust",
-                        rt.clone(),
-                        Verdict::Fixable(Action::UpdateTrust {
-                            role: t.target_role_arn.clone(),
-                            document,
-                        }),
-                        "the role does not trust glue.amazonaws.com",
-                    ),
+                    Merge::Put(document)
+                        if allows(
+                            &policy::statements(&document),
+                            Some(GLUE),
+                            "sts:AssumeRole",
+                            "*",
+                        ) =>
+                    {
+                        check(
+                            "target.role_trust",
+                            rt.clone(),
+                            Verdict::Fixable(Action::UpdateTrust {
+                                role: t.target_role_arn.clone(),
+                                document,
+                            }),
+                            "the role does not trust glue.amazonaws.com",
+                        )
+                    }
                     _ => check(
                         "target.role_trust",
                         rt.clone(),
@@ -556,11 +574,24 @@ pub fn target_checks(
                     ),
                 }
             });
-            let missing: Vec<String> = role_requirements(t, o)
-                .into_iter()
-                .filter(|(a, r)| !allows(&obs.role_statements, None, a, r))
-                .map(|(a, r)| format!("{a} on {r}"))
-                .collect();
+            let missing_in = |stmts: &[Value]| -> Vec<String> {
+                role_requirements(t, o)
+                    .into_iter()
+                    .filter(|(a, r)| !allows(stmts, None, a, r))
+                    .map(|(a, r)| format!("{a} on {r}"))
+                    .collect()
+            };
+            let missing = missing_in(&obs.role_statements);
+            // The role's statements with lakewarden's inline policy replaced by `doc`.
+            let with_ours = |doc: &Value| -> Vec<Value> {
+                let old = statements_of(obs.our_role_policy.as_ref());
+                obs.role_statements
+                    .iter()
+                    .filter(|s| !old.contains(s))
+                    .cloned()
+                    .chain(policy::statements(doc))
+                    .collect()
+            };
             out.push(if missing.is_empty() {
                 check("target.role_permissions", rt.clone(), Verdict::Ok, "")
             } else {
@@ -569,7 +600,7 @@ pub fn target_checks(
                     &Ownership::prefix(SID_PREFIX),
                     &role_statements(t, o),
                 ) {
-                    Merge::Put(document) => check(
+                    Merge::Put(document) if missing_in(&with_ours(&document)).is_empty() => check(
                         "target.role_permissions",
                         rt.clone(),
                         Verdict::Fixable(Action::PutRolePolicy {

@@ -206,3 +206,56 @@ fn triggers() {
     let bad_state = json!({"detail-type": "Zero-ETL Integration State Change", "source": "lakewarden", "detail": {"status": "FAILED"}});
     assert!(trigger(&bad_state).is_err());
 }
+
+fn verdict<'a>(c: &'a [Check], name: &str) -> &'a Verdict {
+    &c.iter().find(|c| c.name == name).unwrap().verdict
+}
+
+#[test]
+fn a_deny_that_a_new_statement_cannot_outweigh_is_left_to_a_person() {
+    let c = cfg();
+    let deny_glue = json!({"Sid": "NoServices", "Effect": "Deny", "Principal": {"Service": GLUE},
+        "Action": "*", "Resource": "*"});
+    let mut o = observed(S);
+    o.sources.push(SourceObs {
+        table: "tx".into(),
+        table_arn: Some(format!("arn:aws:dynamodb:us-east-1:{S}:table/tx")),
+        pitr: true,
+        policy: Some((
+            json!({"Version": "2012-10-17", "Statement": [deny_glue.clone()]}),
+            "r1".into(),
+        )),
+    });
+    let source = checks(
+        &Integrations {
+            targets: vec![],
+            ..c.clone()
+        },
+        &o,
+    );
+    let Verdict::Manual(remedy) = verdict(&source, "source.table_policy") else {
+        panic!("{source:#?}")
+    };
+    assert!(remedy.contains("Deny"), "{remedy}");
+
+    let mut o = observed(T);
+    o.catalog_policy = Some((
+        json!({"Version": "2012-10-17", "Statement": [deny_glue.clone()]}),
+        "h1".into(),
+    ));
+    o.targets.push(TargetObs {
+        database: "zdb".into(),
+        ..Default::default()
+    });
+    let target = checks(
+        &Integrations {
+            sources: vec![],
+            ..c
+        },
+        &o,
+    );
+    assert!(
+        matches!(verdict(&target, "target.catalog_policy"), Verdict::Manual(r) if r.contains("Deny")),
+        "{target:#?}"
+    );
+}
