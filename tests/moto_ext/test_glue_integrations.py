@@ -47,3 +47,40 @@ def test_integration_resource_property(server, account):
         glue.create_integration_resource_property(ResourceArn=db, TargetProcessingProperties={"RoleArn": role})
     glue.update_integration_resource_property(ResourceArn=db, TargetProcessingProperties={"RoleArn": role + "2"})
     assert glue.get_integration_resource_property(ResourceArn=db)["TargetProcessingProperties"]["RoleArn"] == role + "2"
+
+
+def _post(server, path, body=None):
+    req = urllib.request.Request(server.endpoint + path, method="POST", data=json.dumps(body or {}).encode())
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_inbound_filters_unknown_integrations_and_reset(server, account):
+    source, target = account, f"{int(account) + 20:012d}"
+    src, tgt = server.client("glue", source), server.client("glue", target)
+    db1 = f"arn:aws:glue:us-east-1:{target}:database/one"
+    db2 = f"arn:aws:glue:us-east-1:{target}:database/two"
+    table = f"arn:aws:dynamodb:us-east-1:{source}:table/t"
+    a = src.create_integration(IntegrationName="a", SourceArn=table, TargetArn=db1)["IntegrationArn"]
+    src.create_integration(IntegrationName="b", SourceArn=table, TargetArn=db2)
+    assert len(tgt.describe_inbound_integrations()["InboundIntegrations"]) == 2
+    only = tgt.describe_inbound_integrations(TargetArn=db1)["InboundIntegrations"]
+    assert [i["IntegrationArn"] for i in only] == [a]
+    assert [i["IntegrationName"] for i in src.describe_integrations(IntegrationIdentifier="a")["Integrations"]] == ["a"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        src.describe_integrations(IntegrationIdentifier="nope")
+    assert e.value.response["Error"]["Code"] == "EntityNotFoundException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        src.delete_integration(IntegrationIdentifier="nope")
+    assert e.value.response["Error"]["Code"] == "EntityNotFoundException"
+    assert _post(server, "/lakewarden-test/integrations/status",
+                 {"integration_arn": a.replace(source, "000000000000"), "status": "ACTIVE"}) == 404
+    tgt.create_integration_resource_property(ResourceArn=db1, TargetProcessingProperties={"RoleArn": "r"})
+    # Extension state lives on moto's backends: a reset clears it.
+    assert _post(server, "/moto-api/reset") == 200
+    assert src.describe_integrations()["Integrations"] == []
+    assert tgt.describe_inbound_integrations()["InboundIntegrations"] == []
+    with pytest.raises(botocore.exceptions.ClientError):
+        tgt.get_integration_resource_property(ResourceArn=db1)
