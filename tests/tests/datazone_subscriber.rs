@@ -40,9 +40,17 @@ fn dz_put(kind: &str, item: Value) {
 /// An account with a DataZone domain, an environment whose user role has `boundary`, the sales
 /// bucket (prefix order/) and the Glue table `cm_kasama_sales.orders` on it.
 async fn s4(boundary: Option<&str>) -> S4 {
+    s4_with(boundary, None).await
+}
+
+/// [`s4`], with the bucket and the table in `producer`'s account when given: the producer shares
+/// the database and table with the environment's account through Lake Formation (accepted RAM
+/// invitation), and the listing names the producer's catalog.
+async fn s4_with(boundary: Option<&str>, producer: Option<&Account>) -> S4 {
     let acct = account_on(server(), &new_account_id()).await;
     let domain = format!("dzd_{}", acct.id);
-    let bucket = acct.bucket("sales-raw").await;
+    let owner = producer.unwrap_or(&acct);
+    let bucket = owner.bucket("sales-raw").await;
     let topic = acct.topic("lakewarden-alerts").await;
     let role_name = "datazone_usr_env1";
     let mut req = acct
@@ -59,13 +67,18 @@ async fn s4(boundary: Option<&str>) -> S4 {
     }
     req.send().await.unwrap();
     let role = format!("arn:aws:iam::{}:role/{role_name}", acct.id);
-    acct.database("cm_kasama_sales", None).await;
-    acct.parquet_table(
-        "cm_kasama_sales",
-        "orders",
-        &format!("s3://{bucket}/order/orders/"),
-    )
-    .await;
+    owner.database("cm_kasama_sales", None).await;
+    owner
+        .parquet_table(
+            "cm_kasama_sales",
+            "orders",
+            &format!("s3://{bucket}/order/orders/"),
+        )
+        .await;
+    if let Some(p) = producer {
+        share_with(p, &acct.id).await;
+        acct.database("env1_sub_db", None).await;
+    }
     dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
     dz_put(
         "environment",
@@ -80,7 +93,7 @@ async fn s4(boundary: Option<&str>) -> S4 {
     dz_put(
         "listing",
         json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
-        "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": acct.id}),
+        "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": owner.id}),
     );
     dz_put(
         "subscription-grant",
@@ -96,6 +109,62 @@ async fn s4(boundary: Option<&str>) -> S4 {
         topic,
         alerts,
     }
+}
+
+/// The producer grants `consumer` DESCRIBE on cm_kasama_sales and SELECT + DESCRIBE on its
+/// orders table (grantable), and the consumer accepts the RAM invitation that creates.
+async fn share_with(producer: &Account, consumer: &str) {
+    use lakewarden::lf::{LfGrant, LfResource};
+    let grants = [
+        LfGrant::new(
+            consumer,
+            LfResource::Database {
+                catalog_id: producer.id.clone(),
+                name: "cm_kasama_sales".into(),
+            },
+            ["DESCRIBE"],
+            true,
+        ),
+        LfGrant::new(
+            consumer,
+            LfResource::Table {
+                catalog_id: producer.id.clone(),
+                database: "cm_kasama_sales".into(),
+                name: "orders".into(),
+            },
+            ["DESCRIBE", "SELECT"],
+            true,
+        ),
+    ];
+    for r in lakewarden::aws::lakeformation::batch_grant(
+        &producer.aws.lakeformation,
+        &producer.id,
+        &grants,
+    )
+    .await
+    {
+        r.unwrap();
+    }
+    let c = account_on(server(), consumer).await;
+    let inv = c
+        .ram()
+        .get_resource_share_invitations()
+        .send()
+        .await
+        .unwrap();
+    let arn = inv
+        .resource_share_invitations()
+        .iter()
+        .find(|i| i.sender_account_id() == Some(producer.id.as_str()))
+        .and_then(|i| i.resource_share_invitation_arn())
+        .expect("invitation")
+        .to_string();
+    c.ram()
+        .accept_resource_share_invitation()
+        .resource_share_invitation_arn(arn)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// A queue subscribed to `topic`; returns its URL.
@@ -619,4 +688,96 @@ async fn the_scheduled_reconcile_converges_environments_and_pending_grants() {
         .await
         .unwrap();
     assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+#[tokio::test]
+async fn a_table_of_another_account_is_granted_through_a_link_and_revoked_with_it() {
+    let producer = account_on(server(), &new_account_id()).await;
+    let s = s4_with(Some(AWS_BOUNDARY), Some(&producer)).await;
+    let cfg = s.config("");
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let link = s
+        .acct
+        .glue()
+        .get_table()
+        .database_name("env1_sub_db")
+        .name("cm_kasama_sales_orders")
+        .send()
+        .await
+        .expect("the link in the target database");
+    let target = link.table().unwrap().target_table().expect("a table link");
+    assert_eq!(
+        (target.catalog_id(), target.database_name(), target.name()),
+        (
+            Some(producer.id.as_str()),
+            Some("cm_kasama_sales"),
+            Some("orders")
+        )
+    );
+    let g = s.role_grants().await;
+    assert_eq!(
+        g,
+        vec![
+            "db cm_kasama_sales [DESCRIBE]".to_string(),
+            "table cm_kasama_sales.orders [DESCRIBE,SELECT]".to_string(),
+            "table env1_sub_db.cm_kasama_sales_orders [DESCRIBE]".to_string(),
+        ]
+    );
+    let pol = s.policy().await.unwrap().to_string();
+    assert!(
+        pol.contains(&format!("arn:aws:s3:::{}/order/orders/*", s.bucket)),
+        "{pol}"
+    );
+    let grant = s
+        .acct
+        .aws
+        .datazone
+        .get_subscription_grant()
+        .domain_identifier(&s.domain)
+        .identifier("grt1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        grant.assets()[0].target_name(),
+        Some("cm_kasama_sales_orders")
+    );
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+    let again = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+
+    let r = s
+        .run(&cfg, s.event("datazone-subscription-revoked.json", "grt1"))
+        .await
+        .expect("revoke");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(s
+        .acct
+        .glue()
+        .get_table()
+        .database_name("env1_sub_db")
+        .name("cm_kasama_sales_orders")
+        .send()
+        .await
+        .is_err());
+    assert!(
+        s.role_grants().await.is_empty(),
+        "{:?}",
+        s.role_grants().await
+    );
+    assert!(s.policy().await.is_none());
+    assert_eq!(s.grant_status().await.0, "REVOKED");
 }

@@ -631,6 +631,23 @@ fn link_name(o: &GrantObserved) -> String {
     format!("{}_{}", o.database, o.table_name)
 }
 
+/// DESCRIBE on the table link in the subscriber's target database (a table of another account
+/// is read through the link: the role needs the link and the target table).
+fn link_grant(o: &GrantObserved) -> Option<LfGrant> {
+    (o.catalog != o.account).then(|| {
+        LfGrant::new(
+            &o.role_arn,
+            LfResource::Table {
+                catalog_id: o.account.clone(),
+                database: o.target_database.clone(),
+                name: link_name(o),
+            },
+            ["DESCRIBE"],
+            false,
+        )
+    })
+}
+
 /// The subscriber gets LF access, a table link when the table is in another account, S3 read
 /// on the table's location; then DataZone is told GRANTED (or GRANT_FAILED with the reason).
 pub fn plan_grant(cfg: &DataZone, o: &GrantObserved) -> Plan {
@@ -689,6 +706,9 @@ pub fn plan_grant(cfg: &DataZone, o: &GrantObserved) -> Plan {
                 table: o.table_name.clone(),
             });
         }
+        if let Some(g) = link_grant(o) {
+            p.grant_or_already(g, &o.permissions);
+        }
     }
     let [get, list] = grant_sids(&o.grant);
     let mut list_stmt = json!({"Sid": list, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": loc.bucket_arn()});
@@ -743,6 +763,9 @@ pub fn plan_revoke(cfg: &DataZone, o: &GrantObserved) -> Plan {
         if let Some(h) = lf::held(&db_grant, &o.permissions) {
             p.actions.push(Action::Revoke(h));
         }
+    }
+    if let Some(h) = link_grant(o).and_then(|g| lf::held(&g, &o.permissions)) {
+        p.actions.push(Action::Revoke(h));
     }
     if o.catalog != o.account && o.link_exists {
         p.actions.push(Action::DeleteTableLink {

@@ -149,6 +149,252 @@ fn a_cross_account_table_gets_a_link_in_the_target_database() {
     assert!(
         matches!(p.actions.last(), Some(Action::GrantStatus { status, target_name: Some(t), .. }) if status == "GRANTED" && t == "cm_kasama_sales_orders")
     );
+    // LF on the producer's table (its catalog) and DESCRIBE on the link (ours).
+    let grants: Vec<String> = p
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Grant(g) => Some(g.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        grants
+            .iter()
+            .any(|g| g.contains("table 2:cm_kasama_sales.orders [DESCRIBE, SELECT]")),
+        "{grants:?}"
+    );
+    assert!(
+        grants
+            .iter()
+            .any(|g| g.contains("table 1:sub.cm_kasama_sales_orders [DESCRIBE]")),
+        "{grants:?}"
+    );
+
+    // The revoke undoes the grants, the link grant and the link.
+    let held: LfState = p
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Grant(g) => Some(g.clone()),
+            _ => None,
+        })
+        .collect();
+    let r = plan_revoke(
+        &cfg(""),
+        &GrantObserved {
+            permissions: held,
+            link_exists: true,
+            ..o
+        },
+    );
+    let revoked = r
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Revoke(_)))
+        .count();
+    assert_eq!(revoked, 3, "{:?}", r.actions);
+    assert!(r.actions.iter().any(|a| matches!(a, Action::DeleteTableLink { database, name } if database == "sub" && name == "cm_kasama_sales_orders")));
+}
+
+fn observed_grant() -> GrantObserved {
+    GrantObserved {
+        account: "1".into(),
+        grant: "grt-1".into(),
+        asset: "a".into(),
+        role_arn: "arn:aws:iam::1:role/u".into(),
+        target_database: "sub".into(),
+        catalog: "1".into(),
+        database: "cm_kasama_sales".into(),
+        table_name: "orders".into(),
+        table: Some(TableInfo {
+            database: "cm_kasama_sales".into(),
+            name: "orders".into(),
+            location: Some("s3://sales-raw/order/orders/".into()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Apply a plan's policy and LF actions to the observed state (what a second delivery reads).
+fn after(o: &GrantObserved, p: &Plan) -> GrantObserved {
+    let mut next = o.clone();
+    for a in &p.actions {
+        match a {
+            Action::Grant(g) => next.permissions.add(g.clone()),
+            Action::PutRolePolicy { document, .. } => next.role_policy = Some(document.clone()),
+            Action::DeleteRolePolicy { .. } => next.role_policy = None,
+            Action::GrantStatus { status, .. } => next.grant_status = Some(status.clone()),
+            _ => {}
+        }
+    }
+    next
+}
+
+#[test]
+fn a_grant_is_fulfilled_once_and_its_statements_carry_the_grant_id() {
+    let team = json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"});
+    let o = GrantObserved {
+        role_policy: Some(json!({"Version": "2012-10-17", "Statement": [team.clone()]})),
+        ..observed_grant()
+    };
+    let p = plan_grant(&cfg(""), &o);
+    let Some(Action::PutRolePolicy { document, .. }) = p
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::PutRolePolicy { .. }))
+    else {
+        panic!("{:?}", p.actions)
+    };
+    let stmts = policy::statements(document);
+    let sids: Vec<&str> = stmts.iter().filter_map(|s| s["Sid"].as_str()).collect();
+    assert!(sids.contains(&"TeamScratch"));
+    let ours: Vec<&&str> = sids
+        .iter()
+        .filter(|s| s.starts_with("Lakewarden"))
+        .collect();
+    assert_eq!(ours.len(), 2);
+    let frag = policy::sid_fragment("grt-1");
+    assert!(ours.iter().all(|s| s.ends_with(&frag)), "{ours:?}");
+    assert!(document
+        .to_string()
+        .contains("arn:aws:s3:::sales-raw/order/orders/*"));
+    assert!(
+        matches!(p.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "GRANTED")
+    );
+
+    // Second delivery: nothing to do, DataZone already says GRANTED.
+    let again = plan_grant(&cfg(""), &after(&o, &p));
+    assert!(again.actions.is_empty(), "{:?}", again.actions);
+
+    // The revoke removes exactly our two statements and the table grant; the database DESCRIBE
+    // stays because the environment itself is granted that database (datazone.databases).
+    let granted = after(&o, &p);
+    let r = plan_revoke(&cfg(""), &granted);
+    let Some(Action::PutRolePolicy { document, .. }) = r
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::PutRolePolicy { .. }))
+    else {
+        panic!("{:?}", r.actions)
+    };
+    assert_eq!(policy::statements(document), vec![team]);
+    let revokes: Vec<String> = r
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Revoke(g) => Some(g.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revokes.len(), 1, "{revokes:?}");
+    assert!(revokes[0].contains("table 1:cm_kasama_sales.orders"));
+    assert!(
+        matches!(r.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "REVOKED")
+    );
+    // Outside the environment's databases the database DESCRIBE goes too.
+    let r = plan_revoke(&cfg("").tap_databases(&[]), &granted);
+    assert_eq!(
+        r.actions
+            .iter()
+            .filter(|a| matches!(a, Action::Revoke(_)))
+            .count(),
+        2
+    );
+}
+
+trait TapDatabases {
+    fn tap_databases(self, dbs: &[&str]) -> Self;
+}
+impl TapDatabases for DataZone {
+    fn tap_databases(mut self, dbs: &[&str]) -> Self {
+        self.databases = dbs.iter().map(|s| s.to_string()).collect();
+        self
+    }
+}
+
+#[test]
+fn a_missing_table_fails_the_grant_with_the_reason() {
+    let o = GrantObserved {
+        table: None,
+        ..observed_grant()
+    };
+    let p = plan_grant(&cfg(""), &o);
+    assert_eq!(p.actions.len(), 1);
+    assert!(
+        matches!(&p.actions[0], Action::GrantStatus { status, failure: Some(f), .. } if status == "GRANT_FAILED" && f.contains("does not exist"))
+    );
+    assert!(p.attention.iter().any(|a| a.contains("grt-1")));
+}
+
+#[test]
+fn an_environment_gets_locations_grants_and_policy_and_the_boundary_stays() {
+    let o = EnvObserved {
+        account: "1".into(),
+        region: "us-east-1".into(),
+        role_arn: "arn:aws:iam::1:role/datazone_usr_e".into(),
+        databases_present: vec!["cm_kasama_sales".into()],
+        boundary_arn: Some(
+            "arn:aws:iam::aws:policy/AmazonDataZoneEnvironmentRolePermissionsBoundary".into(),
+        ),
+        boundary_doc: Some(datazone_like_boundary()),
+        ..Default::default()
+    };
+    let p = plan_environment(&cfg(""), &o);
+    let kinds: Vec<&str> = p.actions.iter().map(Action::kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "lakeformation.register_location",
+            "lakeformation.grant",
+            "lakeformation.grant",
+            "lakeformation.grant",
+            "iam.put_role_policy"
+        ]
+    );
+    assert!(
+        matches!(&p.actions[0], Action::RegisterLocation { arn } if arn == "arn:aws:s3:::sales-raw/order")
+    );
+    assert!(
+        matches!(&p.actions[1], Action::Grant(g) if g.permissions.contains("DATA_LOCATION_ACCESS"))
+    );
+    let Action::PutRolePolicy { document, .. } = &p.actions[4] else {
+        unreachable!()
+    };
+    let text = document.to_string();
+    for arn in [
+        "arn:aws:glue:us-east-1:1:catalog",
+        "arn:aws:glue:us-east-1:1:database/cm_kasama_sales",
+        "arn:aws:glue:us-east-1:1:table/cm_kasama_sales/*",
+        "arn:aws:s3:::sales-raw/order/*",
+        "arn:aws:s3:::sales-raw",
+    ] {
+        assert!(text.contains(arn), "{arn} in {text}");
+    }
+    assert!(policy::statements(document)
+        .iter()
+        .all(|s| s["Sid"].as_str().unwrap().starts_with("Lakewarden")));
+    // Nothing touches the boundary without boundary_copy; the report says it blocks ListBucket.
+    assert!(!p
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::AttachBoundary { .. })));
+    let eval = p
+        .notes
+        .iter()
+        .find(|n| n.get("evaluation").is_some())
+        .unwrap();
+    assert_eq!(eval["evaluation"][0]["list_bucket_allowed"], false);
+    // A missing configured database is skipped and told, not failed.
+    let p = plan_environment(
+        &cfg(""),
+        &EnvObserved {
+            databases_present: vec![],
+            ..o
+        },
+    );
+    assert_eq!(p.skipped.len(), 1);
+    assert!(p.attention[0].contains("cm_kasama_sales"));
 }
 
 #[test]
