@@ -95,3 +95,13 @@ def test_the_export_arn_is_under_the_table_and_incremental_exports_keep_their_wi
     spec = d["IncrementalExportSpecification"]
     assert (spec["ExportFromTime"], spec["ExportToTime"]) == (frm, to)
     assert d["S3BucketOwner"] == dst
+
+
+def test_an_unknown_export_is_not_found(server, account):
+    ddb = server.client("dynamodb", account)
+    arn = f"arn:aws:dynamodb:us-east-1:{account}:table/t/export/01795543231367-d3e2209f"
+    try:
+        ddb.describe_export(ExportArn=arn)
+        raise AssertionError("expected ExportNotFoundException")
+    except ddb.exceptions.ExportNotFoundException:
+        pass

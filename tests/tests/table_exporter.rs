@@ -240,11 +240,15 @@ async fn the_destination_policy_is_merged_and_never_adds_an_unlisted_account() {
     let theirs = json!({"Sid": "AnalyticsRead", "Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{}:role/analytics", s.dest.id)},
         "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{}/*", s.bucket)});
+    // Our statement, edited by hand to let an account that is not listed write.
+    let stale = json!({"Sid": "LakewardenExportWrite", "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::999999999999:root"]},
+        "Action": ["s3:PutObject"], "Resource": format!("arn:aws:s3:::{}/*", s.bucket)});
     s.dest
         .s3()
         .put_bucket_policy()
         .bucket(&s.bucket)
-        .policy(json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}).to_string())
+        .policy(json!({"Version": "2012-10-17", "Statement": [theirs.clone(), stale]}).to_string())
         .send()
         .await
         .unwrap();
@@ -507,4 +511,39 @@ async fn a_destination_bucket_that_cannot_be_read_fails_alone() {
     let pol = s.dest.bucket_policy(&s.bucket).await.expect("policy put");
     assert_eq!(pol["Statement"][0]["Sid"], "LakewardenExportWrite");
     assert_eq!(moto().sent_notifications(&s.dest.id).len(), 1);
+}
+
+#[tokio::test]
+async fn an_export_dynamodb_no_longer_knows_is_dropped_and_the_schedule_goes_on() {
+    let s = story(true).await;
+    let key = format!("exporter#{TABLE}#{}#exports/transactions/", s.bucket);
+    let gone = format!("{}/export/01700000000000-0badc0de", s.arn_of_table());
+    let data = json!({"started": {"2026-11-23T10:00:00Z": gone}, "pending": {&gone: "2026-11-23T10:00:00Z"}});
+    s.source
+        .dynamodb()
+        .put_item()
+        .table_name("lakewarden-state")
+        .item("pk", AttributeValue::S(key))
+        .item("data", AttributeValue::S(data.to_string()))
+        .item("version", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let r = s
+        .source_run(&s.source_config(""), "2026-11-24T10:00:00Z")
+        .await
+        .expect("no failure");
+    assert!(
+        r.notes.iter().any(|n| n["export_forgotten"] == json!(gone)),
+        "{r:#?}"
+    );
+    assert_eq!(s.exports().await.len(), 1);
+    let next = s
+        .source_run(&s.source_config(""), "2026-11-24T10:00:00Z")
+        .await
+        .unwrap();
+    assert!(!next
+        .notes
+        .iter()
+        .any(|n| n.get("export_forgotten").is_some()));
 }

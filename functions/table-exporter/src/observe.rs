@@ -7,7 +7,8 @@ use lakewarden::policy;
 use lakewarden::state::StateStore;
 use serde_json::Value;
 
-use crate::plan::{state_key, ExportObserved, ExportState};
+use crate::plan::{state_key, ExportObserved, ExportState, NOT_FOUND};
+use lakewarden::aws::dynamodb::ExportInfo;
 
 pub async fn observe_export(
     aws: &Aws,
@@ -29,7 +30,20 @@ pub async fn observe_export(
     };
     let mut pending = Vec::new();
     for arn in state.pending.keys() {
-        pending.push(dynamodb::describe_export(&aws.dynamodb, arn).await?);
+        match dynamodb::describe_export(&aws.dynamodb, arn).await {
+            Ok(info) => pending.push(info),
+            // DynamoDB forgets exports after a while: the plan drops it from the state.
+            Err(err) if err.is_code("ExportNotFoundException") => pending.push(ExportInfo {
+                arn: arn.clone(),
+                status: NOT_FOUND.into(),
+                bucket: e.bucket.clone(),
+                bucket_owner: None,
+                prefix: None,
+                failure_code: None,
+                failure_message: None,
+            }),
+            Err(err) => return Err(err),
+        }
     }
     Ok(ExportObserved {
         table_arn,

@@ -19,6 +19,8 @@ pub const DEST_SID: &str = "LakewardenExportWrite";
 /// DynamoDB incremental exports cover at least 15 minutes and at most 24 hours.
 pub const MAX_INCREMENTAL_HOURS: i64 = 24;
 pub const MIN_INCREMENTAL_MINUTES: i64 = 15;
+/// Status given by observe to a pending export DynamoDB no longer knows.
+pub const NOT_FOUND: &str = "NOT_FOUND";
 /// How many schedule times a state record remembers.
 const REMEMBERED_RUNS: usize = 50;
 
@@ -266,6 +268,13 @@ pub fn plan_export(e: &Export, obs: &ExportObserved, at: &DateTime<Utc>, account
                     info.failure_message.clone().unwrap_or_default(),
                     diagnose(info, account)
                 ));
+            }
+            NOT_FOUND => {
+                state.pending.remove(&info.arn);
+                state_changed = true;
+                p.notes
+                    .push(json!({"export_forgotten": info.arn, "table": e.table,
+                    "note": "DynamoDB no longer knows this export; dropped from the state"}));
             }
             _ => p
                 .notes

@@ -9,7 +9,8 @@ ARN (``…:BUCKET_OWNER:table/arn:aws:dynamodb:…:table/T/import/ID``) and drop
   started (no second export); with other parameters → ``ExportConflictException`` (the error the
   API model lists for this operation);
 - ``DescribeExport`` / ``ListExports`` return ``ClientToken``, ``StartTime``, ``ExportType``,
-  ``ExportFormat`` and ``IncrementalExportSpecification`` as given.
+  ``ExportFormat`` and ``IncrementalExportSpecification`` as given;
+- ``DescribeExport`` of an unknown ARN → ``ExportNotFoundException`` (moto: 500).
 
 ``POST /lakewarden-test/dynamodb/exports/fail {"export_arn": ..., "code": "S3AccessDenied",
 "message": "..."}`` waits for moto's export thread, then sets the export FAILED with that
@@ -132,8 +133,20 @@ def install():
         export.lakewarden_extra = extra
         return ActionResult({"ExportDescription": export.response()})
 
+    class ExportNotFound(JsonRESTError):
+        def __init__(self, arn):
+            super().__init__(ERROR_TYPE_PREFIX + "ExportNotFoundException", f"Export not found: {arn}")
+
+    def describe_export(self):
+        arn = self.body.get("ExportArn")
+        export = self.dynamodb_backend.table_exports.get(arn)
+        if export is None:
+            raise ExportNotFound(arn)
+        return ActionResult({"ExportDescription": export.response()})
+
     TableExport.response = response
     DynamoHandler.export_table_to_point_in_time = export_table_to_point_in_time
+    DynamoHandler.describe_export = describe_export
 
 
 def test_routes():

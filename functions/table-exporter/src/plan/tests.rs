@@ -345,3 +345,17 @@ fn the_diagnosis_names_the_tables_account_and_the_missing_bucket() {
         "{remedy}"
     );
 }
+
+#[test]
+fn an_export_dynamodb_forgot_is_dropped_from_the_state() {
+    let mut obs = ready();
+    record_start(&mut obs.state, "t0", "arn:old", "2026-10-01T00:00:00Z");
+    obs.pending.push(pending("arn:old", NOT_FOUND));
+    let p = plan_export(&export(""), &obs, &at(), SRC);
+    let Some(Action::SaveState { state, .. }) = p.actions.last() else {
+        panic!()
+    };
+    assert!(state.pending.is_empty());
+    assert_eq!(state.last_completed_arn, None);
+    assert!(p.attention.is_empty());
+}
