@@ -372,11 +372,16 @@ pub fn role_statements(t: &IntegrationTarget, o: &Observed) -> Vec<Value> {
     ]
 }
 
-/// (action, resource) pairs the target role must be allowed.
-fn role_requirements(t: &IntegrationTarget, o: &Observed) -> Vec<(String, String)> {
+/// What the target role must be allowed: (action, a resource to test it on, how to name that
+/// resource to a person).
+fn role_requirements(t: &IntegrationTarget, o: &Observed) -> Vec<(String, String, String)> {
     let (_, db, _) = arns(o, &t.database);
     let table = format!(
         "arn:aws:glue:{}:{}:table/{}/x",
+        o.region, o.account, t.database
+    );
+    let tables = format!(
+        "arn:aws:glue:{}:{}:table/{}/*",
         o.region, o.account, t.database
     );
     let b = &t.bucket;
@@ -388,12 +393,17 @@ fn role_requirements(t: &IntegrationTarget, o: &Observed) -> Vec<(String, String
         "glue:UpdateTable",
         "glue:BatchCreatePartition",
     ] {
-        out.push((a.to_string(), db.clone()));
+        out.push((a.to_string(), db.clone(), db.clone()));
     }
-    out.push(("glue:UpdateTable".into(), table));
-    out.push(("s3:ListBucket".into(), format!("arn:aws:s3:::{b}")));
+    out.push(("glue:UpdateTable".into(), table, tables));
+    let bucket = format!("arn:aws:s3:::{b}");
+    out.push(("s3:ListBucket".into(), bucket.clone(), bucket));
     for a in ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"] {
-        out.push((a.to_string(), format!("arn:aws:s3:::{b}/data/x")));
+        out.push((
+            a.to_string(),
+            format!("arn:aws:s3:::{b}/data/x"),
+            format!("arn:aws:s3:::{b}/*"),
+        ));
     }
     out.push((
         "logs:PutLogEvents".into(),
@@ -401,9 +411,33 @@ fn role_requirements(t: &IntegrationTarget, o: &Observed) -> Vec<(String, String
             "arn:aws:logs:{}:{}:log-group:/aws-glue/x",
             o.region, o.account
         ),
+        format!(
+            "arn:aws:logs:{}:{}:log-group:/aws-glue/*",
+            o.region, o.account
+        ),
     ));
-    out.push(("cloudwatch:PutMetricData".into(), "*".into()));
+    out.push(("cloudwatch:PutMetricData".into(), "*".into(), "*".into()));
     out
+}
+
+/// "a, b on X; c on Y" from (what, where) pairs, in first-seen order.
+fn grouped(pairs: &[(String, String)]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (what, at) in pairs {
+        match groups.iter_mut().find(|(w, _)| *w == at.as_str()) {
+            Some((_, list)) => {
+                if !list.contains(&what.as_str()) {
+                    list.push(what)
+                }
+            }
+            None => groups.push((at, vec![what])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(at, list)| format!("{} on {at}", list.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub fn target_checks(
@@ -426,11 +460,11 @@ pub fn target_checks(
     for r in [&catalog, &db_arn] {
         needed.push((GLUE, "glue:AuthorizeInboundIntegration", r));
     }
-    let missing_in = |stmts: &[Value]| -> Vec<String> {
+    let missing_in = |stmts: &[Value]| -> Vec<(String, String)> {
         needed
             .iter()
             .filter(|(p, a, r)| !allows(stmts, Some(p), a, r))
-            .map(|(p, a, r)| format!("{p} {a} on {r}"))
+            .map(|(p, a, r)| (format!("{p} {a}"), r.to_string()))
             .collect()
     };
     let missing = missing_in(&statements_of(o.catalog_policy.as_ref().map(|(d, _)| d)));
@@ -455,7 +489,7 @@ pub fn target_checks(
             verdict,
             format!(
                 "the Glue catalog policy does not allow {}",
-                missing.join("; ")
+                grouped(&missing)
             ),
         )
     });
@@ -574,11 +608,11 @@ pub fn target_checks(
                     ),
                 }
             });
-            let missing_in = |stmts: &[Value]| -> Vec<String> {
+            let missing_in = |stmts: &[Value]| -> Vec<(String, String)> {
                 role_requirements(t, o)
                     .into_iter()
-                    .filter(|(a, r)| !allows(stmts, None, a, r))
-                    .map(|(a, r)| format!("{a} on {r}"))
+                    .filter(|(a, r, _)| !allows(stmts, None, a, r))
+                    .map(|(a, _, shown)| (a, shown))
                     .collect()
             };
             let missing = missing_in(&obs.role_statements);
@@ -607,7 +641,7 @@ pub fn target_checks(
                             role: t.target_role_arn.clone(),
                             document,
                         }),
-                        format!("the role lacks {}", missing.join(", ")),
+                        format!("the role lacks {}", grouped(&missing)),
                     ),
                     _ => check(
                         "target.role_permissions",
@@ -616,7 +650,7 @@ pub fn target_checks(
                             "A Deny or boundary blocks the role's Glue/S3/CloudWatch permissions"
                                 .into(),
                         ),
-                        format!("the role lacks {}", missing.join(", ")),
+                        format!("the role lacks {}", grouped(&missing)),
                     ),
                 }
             });

@@ -259,3 +259,16 @@ fn a_deny_that_a_new_statement_cannot_outweigh_is_left_to_a_person() {
         "{target:#?}"
     );
 }
+
+#[test]
+fn missing_permissions_are_named_once_per_resource() {
+    let pairs = [
+        ("a:X", "r1"),
+        ("a:Y", "r1"),
+        ("b:Z", "r2"),
+        ("a:X", "r1"),
+        ("a:W", "r1"),
+    ]
+    .map(|(a, r)| (a.to_string(), r.to_string()));
+    assert_eq!(grouped(&pairs), "a:X, a:Y, a:W on r1; b:Z on r2");
+}
