@@ -486,7 +486,6 @@ async fn a_small_boundary_gets_a_widened_copy_attached() {
     let doc: Value = serde_json::from_str(&copy.document).unwrap();
     let order = S3Location::parse(&format!("s3://{}/order/", s.bucket)).unwrap();
     let other = S3Location::parse(&format!("s3://{}/secret/", s.bucket)).unwrap();
-    let other_bucket = S3Location::parse("s3://someone-else/order/").unwrap();
     assert!(
         datazone_subscriber::plan::boundary_allows_list(&doc, &order),
         "{doc}"
@@ -495,14 +494,11 @@ async fn a_small_boundary_gets_a_widened_copy_attached() {
         !datazone_subscriber::plan::boundary_allows_list(&doc, &other),
         "{doc}"
     );
-    assert!(
-        !datazone_subscriber::plan::boundary_allows_list(&doc, &other_bucket),
-        "{doc}"
-    );
-    // The original statements are all still there.
-    assert!(
-        doc.to_string().contains("ListDataZonePrefixes") && doc.to_string().contains("Everything")
-    );
+    // A copy of the boundary with only the ListBucket prefix condition widened, by exactly order/.
+    let mut expected = small.clone();
+    expected["Statement"][1]["Condition"]["StringLike"]["s3:prefix"] =
+        json!(["datazone/*", "order/*"]);
+    assert_eq!(doc, expected);
     let again = s
         .run(
             &cfg,
@@ -511,6 +507,34 @@ async fn a_small_boundary_gets_a_widened_copy_attached() {
         .await
         .unwrap();
     assert_eq!(again.writes, 0, "{again:#?}");
+
+    // The configured prefixes change six times: each time a new version made from the original
+    // boundary (only the prefixes configured now), never more than IAM's five versions.
+    for i in 0..6 {
+        let changed = cfg.replace("\"order/\"", &format!("\"p{i}/\""));
+        let r = s
+            .run(
+                &changed,
+                s.event("datazone-environment-deployment-completed.json", ""),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.failures().len(), 0, "{r:#?}");
+        let copy = lakewarden::aws::iam::get_managed_policy(&s.acct.aws.iam, &copy_arn)
+            .await
+            .unwrap()
+            .unwrap();
+        let doc: Value = serde_json::from_str(&copy.document).unwrap();
+        assert_eq!(
+            doc["Statement"][1]["Condition"]["StringLike"]["s3:prefix"],
+            json!(["datazone/*", format!("p{i}/*")])
+        );
+        let versions = lakewarden::aws::iam::list_policy_versions(&s.acct.aws.iam, &copy_arn)
+            .await
+            .unwrap();
+        assert!(versions.len() <= 5, "{versions:?}");
+    }
+    assert_eq!(s.boundary().await.as_deref(), Some(copy_arn.as_str()));
 }
 
 #[tokio::test]

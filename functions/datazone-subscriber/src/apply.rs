@@ -8,38 +8,77 @@ use crate::plan::{Action, Plan, POLICY_NAME};
 
 async fn run(aws: &Aws, domain: &str, a: &Action) -> AwsResult<()> {
     match a {
-        Action::RegisterLocation { arn } => match lakeformation::register_location(&aws.lakeformation, arn).await {
-            Err(e) if e.is_code("AlreadyExistsException") => Ok(()),
-            r => r,
-        },
-        Action::PutRolePolicy { role, document } => {
-            iam::put_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME, &document.to_string()).await
+        Action::RegisterLocation { arn } => {
+            match lakeformation::register_location(&aws.lakeformation, arn).await {
+                Err(e) if e.is_code("AlreadyExistsException") => Ok(()),
+                r => r,
+            }
         }
-        Action::DeleteRolePolicy { role } => iam::delete_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME).await,
-        Action::CreateBoundaryCopy { name, document } => iam::create_managed_policy(
-            &aws.iam,
+        Action::PutRolePolicy { role, document } => {
+            iam::put_role_policy(
+                &aws.iam,
+                iam::role_name(role),
+                POLICY_NAME,
+                &document.to_string(),
+            )
+            .await
+        }
+        Action::DeleteRolePolicy { role } => {
+            iam::delete_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME).await
+        }
+        Action::CreateBoundaryCopy {
             name,
-            &document.to_string(),
-            "Copy of a DataZone environment role's permissions boundary, widened by lakewarden for the configured S3 prefixes",
-        )
-        .await
-        .map(|_| ()),
-        Action::UpdateBoundaryCopy { arn, document, delete_version } => {
+            document,
+            description,
+        } => iam::create_managed_policy(&aws.iam, name, &document.to_string(), description)
+            .await
+            .map(|_| ()),
+        Action::UpdateBoundaryCopy {
+            arn,
+            document,
+            delete_version,
+        } => {
             if let Some(v) = delete_version {
                 iam::delete_policy_version(&aws.iam, arn, v).await?;
             }
             iam::create_policy_version(&aws.iam, arn, &document.to_string()).await
         }
-        Action::AttachBoundary { role, arn } => iam::put_role_permissions_boundary(&aws.iam, iam::role_name(role), arn).await,
-        Action::CreateTableLink { database, name, catalog, target_database, table } => {
-            glue::create_table_link(&aws.glue, database, name, catalog, target_database, table).await
+        Action::AttachBoundary { role, arn } => {
+            iam::put_role_permissions_boundary(&aws.iam, iam::role_name(role), arn).await
         }
-        Action::DeleteTableLink { database, name } => match glue::delete_table(&aws.glue, database, name).await {
-            Err(e) if e.is_not_found() => Ok(()),
-            r => r,
-        },
-        Action::GrantStatus { grant, asset, status, failure, target_name } => {
-            datazone::update_grant_status(&aws.datazone, domain, grant, asset, status, failure.as_deref(), target_name.as_deref()).await
+        Action::CreateTableLink {
+            database,
+            name,
+            catalog,
+            target_database,
+            table,
+        } => {
+            glue::create_table_link(&aws.glue, database, name, catalog, target_database, table)
+                .await
+        }
+        Action::DeleteTableLink { database, name } => {
+            match glue::delete_table(&aws.glue, database, name).await {
+                Err(e) if e.is_not_found() => Ok(()),
+                r => r,
+            }
+        }
+        Action::GrantStatus {
+            grant,
+            asset,
+            status,
+            failure,
+            target_name,
+        } => {
+            datazone::update_grant_status(
+                &aws.datazone,
+                domain,
+                grant,
+                asset,
+                status,
+                failure.as_deref(),
+                target_name.as_deref(),
+            )
+            .await
         }
         Action::Grant(_) | Action::Revoke(_) => Ok(()),
     }

@@ -5,7 +5,9 @@ use lakewarden::config::DataZone;
 use lakewarden::policy;
 use serde_json::Value;
 
-use crate::plan::{boundary_copy_name, EnvObserved, GrantObserved, Request, POLICY_NAME};
+use crate::plan::{
+    boundary_copy_name, copy_source, EnvObserved, GrantObserved, Request, POLICY_NAME,
+};
 
 fn doc(text: &str) -> AwsResult<Value> {
     policy::parse_document(text).map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))
@@ -73,7 +75,24 @@ pub async fn environment(aws: &Aws, cfg: &DataZone, r: &Request) -> AwsResult<En
         }
         None => None,
     };
+    let copy_source = match &copy {
+        Some((arn, _, _)) if role.boundary_arn.as_deref() == Some(arn.as_str()) => {
+            match iam::policy_description(&aws.iam, arn)
+                .await?
+                .as_deref()
+                .and_then(copy_source)
+            {
+                Some(source) => iam::get_managed_policy(&aws.iam, &source)
+                    .await?
+                    .map(|p| doc(&p.document).map(|d| (source, d)))
+                    .transpose()?,
+                None => None,
+            }
+        }
+        _ => None,
+    };
     Ok(EnvObserved {
+        copy_source,
         role_policy: role_policy(aws, &role_arn).await?,
         account,
         region: aws.region.clone(),

@@ -150,6 +150,7 @@ pub enum Action {
     CreateBoundaryCopy {
         name: String,
         document: Value,
+        description: String,
     },
     UpdateBoundaryCopy {
         arn: String,
@@ -356,25 +357,105 @@ pub fn boundary_allows_list(doc: &Value, loc: &S3Location) -> bool {
         && stmts.iter().any(|s| effect(s, "Allow") && matches(s))
 }
 
-/// The boundary copy: the current boundary plus one statement allowing `s3:ListBucket` for
-/// exactly the configured prefixes of the configured buckets.
-pub fn widened_boundary(current: &Value, cfg: &DataZone) -> Value {
-    let locs = locations(cfg);
-    let buckets: BTreeSet<String> = locs.iter().map(S3Location::bucket_arn).collect();
-    let prefixes: BTreeSet<String> = locs
-        .iter()
-        .filter(|l| !l.prefix.is_empty())
-        .flat_map(|l| [l.prefix.clone(), format!("{}*", l.prefix)])
-        .collect();
-    let mut stmt = json!({"Sid": BOUNDARY_SID, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets});
-    if !prefixes.is_empty() && locs.iter().all(|l| !l.prefix.is_empty()) {
-        stmt["Condition"] = json!({"StringLike": {"s3:prefix": prefixes}});
+/// Whether a statement allows `s3:ListBucket` under an `s3:prefix` condition of a `…Like`
+/// operator; returns that operator.
+fn list_bucket_prefix_operator(stmt: &Value) -> Option<String> {
+    if stmt["Effect"].as_str() != Some("Allow")
+        || !strings(&stmt["Action"])
+            .iter()
+            .any(|a| policy::wildcard_match(a, "s3:ListBucket", true))
+    {
+        return None;
     }
-    match policy::merge(Some(current), &Ownership::exact([BOUNDARY_SID]), &[stmt]) {
-        Merge::Put(d) => d,
-        _ => current.clone(),
+    let ops = stmt["Condition"].as_object()?;
+    let with_prefix: Vec<&String> = ops
+        .iter()
+        .filter(|(_, block)| block.get("s3:prefix").is_some())
+        .map(|(op, _)| op)
+        .collect();
+    match with_prefix.as_slice() {
+        [op] if op.contains("StringLike") => Some((*op).clone()),
+        _ => None,
     }
 }
+
+/// The boundary copy: `base` (the boundary the role had) with the configured prefixes (`order/*`)
+/// added to the `s3:prefix` condition of its `s3:ListBucket` statement(s), everything else
+/// unchanged. A boundary without such a statement gets one of lakewarden's own (Sid
+/// `LakewardenDataZoneListBucket`) for the configured buckets and prefixes; a bucket configured
+/// without prefixes gets `s3:ListBucket` on that bucket alone. Widening twice changes nothing.
+pub fn widened_boundary(base: &Value, cfg: &DataZone) -> Value {
+    let locs = locations(cfg);
+    let mut patterns: Vec<String> = Vec::new();
+    for l in locs.iter().filter(|l| !l.prefix.is_empty()) {
+        let p = format!("{}*", l.prefix);
+        if !patterns.contains(&p) {
+            patterns.push(p);
+        }
+    }
+    let prefixed: BTreeSet<String> = locs
+        .iter()
+        .filter(|l| !l.prefix.is_empty())
+        .map(S3Location::bucket_arn)
+        .collect();
+    let whole: BTreeSet<String> = locs
+        .iter()
+        .filter(|l| l.prefix.is_empty())
+        .map(S3Location::bucket_arn)
+        .collect();
+    let mut widened_any = false;
+    let statements: Vec<Value> = policy::statements(base)
+        .into_iter()
+        .map(|mut stmt| {
+            if patterns.is_empty()
+                || policy::sid(&stmt).is_some_and(|s| s.starts_with(BOUNDARY_SID))
+            {
+                return stmt;
+            }
+            if let Some(op) = list_bucket_prefix_operator(&stmt) {
+                widened_any = true;
+                let mut list = strings(&stmt["Condition"][&op]["s3:prefix"]);
+                for p in &patterns {
+                    if !list.contains(p) {
+                        list.push(p.clone());
+                    }
+                }
+                stmt["Condition"][&op]["s3:prefix"] = json!(list);
+            }
+            stmt
+        })
+        .collect();
+    let mut doc = base.clone();
+    doc["Statement"] = json!(statements);
+    let mut own = Vec::new();
+    if !widened_any && !patterns.is_empty() {
+        own.push(json!({"Sid": BOUNDARY_SID, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": prefixed,
+            "Condition": {"StringLike": {"s3:prefix": patterns}}}));
+    }
+    if !whole.is_empty() {
+        own.push(json!({"Sid": format!("{BOUNDARY_SID}Buckets"), "Effect": "Allow", "Action": "s3:ListBucket", "Resource": whole}));
+    }
+    match policy::merge(Some(&doc), &Ownership::prefix(BOUNDARY_SID), &own) {
+        Merge::Put(d) => d,
+        _ => doc,
+    }
+}
+
+/// The description of a boundary copy, naming the boundary it was made from.
+pub fn copy_description(source: &str) -> String {
+    format!("{COPY_DESCRIPTION_PREFIX}{source} (s3:ListBucket widened by lakewarden to the prefixes of datazone.buckets)")
+}
+
+/// The boundary a copy was made from, from its description.
+pub fn copy_source(description: &str) -> Option<String> {
+    description
+        .strip_prefix(COPY_DESCRIPTION_PREFIX)?
+        .split_whitespace()
+        .next()
+        .map(String::from)
+}
+
+const COPY_DESCRIPTION_PREFIX: &str = "lakewarden copy of ";
 
 /// The role's environment statements: Glue catalog/databases/tables and the configured S3.
 pub fn env_statements(cfg: &DataZone, region: &str, account: &str) -> Vec<Value> {
@@ -419,6 +500,8 @@ pub struct EnvObserved {
     pub boundary_doc: Option<Value>,
     /// lakewarden's copy of the boundary.
     pub copy: Option<BoundaryCopy>,
+    /// When the role's boundary is that copy: the boundary it was made from (ARN, document).
+    pub copy_source: Option<(String, Value)>,
 }
 
 pub fn boundary_copy_name(role_arn: &str) -> String {
@@ -511,22 +594,43 @@ pub fn plan_environment(cfg: &DataZone, o: &EnvObserved) -> Plan {
     let blocked = evaluation.iter().any(|e| e["list_bucket_allowed"] == false);
     p.notes.push(json!({"boundary": o.boundary_arn, "evaluation": evaluation,
         "note": if blocked { "the boundary blocks s3:ListBucket on some configured prefixes; Athena still reads them through the Lake Formation registration" } else { "the boundary allows s3:ListBucket on every configured prefix" }}));
-    if !cfg.boundary_copy || !blocked {
+    if !cfg.boundary_copy {
         return p;
     }
-    let size = policy_size(doc);
+    // The copy is always made from the boundary the role had before lakewarden's copy, so that
+    // it holds exactly the prefixes configured now.
+    let on_copy = o
+        .copy
+        .as_ref()
+        .is_some_and(|(arn, _, _)| o.boundary_arn.as_deref() == Some(arn.as_str()));
+    let (base_arn, base) = match (&o.copy_source, on_copy) {
+        (Some((arn, d)), true) => (arn.clone(), d),
+        (None, true) => {
+            p.attention.push(format!("The boundary of {role} is lakewarden's copy, but the boundary it was copied from is unknown or gone: the copy was left as it is"));
+            return p;
+        }
+        (_, false) => (o.boundary_arn.clone().unwrap_or_default(), doc),
+    };
+    if !on_copy && !blocked {
+        return p;
+    }
+    let size = policy_size(base);
     if size > MANAGED_POLICY_MAX {
         p.skipped.push(("iam.create_boundary_copy".into(), format!("boundary of {role}"), format!("the boundary is {size} characters; a customer-managed copy may have at most {MANAGED_POLICY_MAX}")));
         p.attention.push(format!(
-            "boundary_copy is set, but the permissions boundary {} of {role} is {size} characters (whitespace not counted), over IAM's {MANAGED_POLICY_MAX}-character limit for a customer-managed policy, so no copy was made. The boundary was left as it is; Athena reads the configured prefixes through the Lake Formation registration. To allow s3:ListBucket there as well, attach a smaller boundary of your own.",
-            o.boundary_arn.clone().unwrap_or_default()
+            "boundary_copy is set, but the permissions boundary {base_arn} of {role} is {size} characters (whitespace not counted), over IAM's {MANAGED_POLICY_MAX}-character limit for a customer-managed policy, so no copy was made. The boundary was left as it is; Athena reads the configured prefixes through the Lake Formation registration. To allow s3:ListBucket there as well, attach a smaller boundary of your own."
         ));
         return p;
     }
-    let widened = widened_boundary(doc, cfg);
+    let widened = widened_boundary(base, cfg);
     let wsize = policy_size(&widened);
     if wsize > MANAGED_POLICY_MAX {
-        p.attention.push(format!("The widened boundary copy for {role} would be {wsize} characters, over {MANAGED_POLICY_MAX}: not written"));
+        p.skipped.push((
+            "iam.create_boundary_copy".into(),
+            format!("boundary of {role}"),
+            format!("the widened copy would be {wsize} characters; at most {MANAGED_POLICY_MAX}"),
+        ));
+        p.attention.push(format!("boundary_copy is set, but the widened copy of {base_arn} for {role} would be {wsize} characters (whitespace not counted), over IAM's {MANAGED_POLICY_MAX}-character limit: not written; the boundary was left as it is"));
         return p;
     }
     match &o.copy {
@@ -535,6 +639,7 @@ pub fn plan_environment(cfg: &DataZone, o: &EnvObserved) -> Plan {
             p.actions.push(Action::CreateBoundaryCopy {
                 name: name.clone(),
                 document: widened,
+                description: copy_description(&base_arn),
             });
             p.actions.push(Action::AttachBoundary {
                 role: role.clone(),
@@ -542,39 +647,43 @@ pub fn plan_environment(cfg: &DataZone, o: &EnvObserved) -> Plan {
             });
         }
         Some((arn, current, versions)) => {
-            if policy::same_statement(current, &widened) {
+            if policy::canonical(current) == policy::canonical(&widened) {
                 p.already
                     .push(("iam.update_boundary_copy".into(), arn.clone()));
             } else {
-                let delete_version = (versions.len() >= MAX_POLICY_VERSIONS)
-                    .then(|| {
-                        versions
-                            .iter()
-                            .filter(|(_, d)| !d)
-                            .map(|(v, _)| v.clone())
-                            .min_by_key(|v| v.trim_start_matches('v').parse::<u64>().unwrap_or(0))
-                    })
-                    .flatten();
                 p.actions.push(Action::UpdateBoundaryCopy {
                     arn: arn.clone(),
                     document: widened,
-                    delete_version,
+                    delete_version: version_to_prune(versions),
                 });
             }
-            if o.boundary_arn.as_deref() != Some(arn.as_str()) {
-                p.actions.push(Action::AttachBoundary {
-                    role: role.clone(),
-                    arn: arn.clone(),
-                });
-            } else {
+            if on_copy {
                 p.already.push((
                     "iam.put_role_permissions_boundary".into(),
                     format!("{role} boundary {arn}"),
                 ));
+            } else {
+                p.actions.push(Action::AttachBoundary {
+                    role: role.clone(),
+                    arn: arn.clone(),
+                });
             }
         }
     }
     p
+}
+
+/// The version to delete before adding one when IAM's limit of versions is reached: the oldest
+/// that is not the default.
+pub fn version_to_prune(versions: &[(String, bool)]) -> Option<String> {
+    if versions.len() < MAX_POLICY_VERSIONS {
+        return None;
+    }
+    versions
+        .iter()
+        .filter(|(_, default)| !default)
+        .map(|(v, _)| v.clone())
+        .min_by_key(|v| v.trim_start_matches('v').parse::<u64>().unwrap_or(0))
 }
 
 /// Everything a grant needs, resolved.

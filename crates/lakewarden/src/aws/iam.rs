@@ -280,6 +280,21 @@ pub async fn update_assume_role_policy(
     Ok(())
 }
 
+/// A managed policy's description (None: no such policy or no description).
+pub async fn policy_description(client: &Client, arn: &str) -> AwsResult<Option<String>> {
+    match client.get_policy().policy_arn(arn).send().await {
+        Ok(o) => Ok(o.policy().and_then(|p| p.description()).map(String::from)),
+        Err(e) => {
+            let e = AwsError::from(e);
+            if e.is_not_found() {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,17 +29,151 @@ fn the_boundary_evaluation_follows_prefix_conditions() {
 }
 
 #[test]
-fn the_widened_copy_allows_exactly_the_configured_prefixes() {
-    let w = widened_boundary(&datazone_like_boundary(), &cfg(""));
+fn the_widened_copy_adds_exactly_the_configured_prefixes_to_the_list_bucket_condition() {
+    let base = datazone_like_boundary();
+    let w = widened_boundary(&base, &cfg(""));
+    assert!(boundary_allows_list(&w, &loc("s3://sales-raw/order/")));
+    assert!(boundary_allows_list(
+        &w,
+        &loc("s3://sales-raw/order/orders/")
+    ));
+    assert!(!boundary_allows_list(&w, &loc("s3://sales-raw/secret/")));
+    assert!(
+        boundary_allows_list(&w, &loc("s3://sales-raw/datazone/x/")),
+        "original prefixes kept"
+    );
+    // Only the condition changed: the same statements, the ListBucket one with one more prefix.
+    let (b, ws) = (policy::statements(&base), policy::statements(&w));
+    assert_eq!(b.len(), ws.len());
+    assert_eq!(b[1], ws[1]);
+    let mut expected = b[0].clone();
+    expected["Condition"]["StringLike"]["s3:prefix"] = json!(["datazone/*", "order/*"]);
+    assert_eq!(ws[0], expected);
+    // Widening twice changes nothing; prefixes of other buckets are added once.
+    assert_eq!(widened_boundary(&w, &cfg("")), w);
+    let two = cfg("").tap_buckets(&[("sales-raw", &["order/", "returns/"]), ("ref", &["order/"])]);
+    let w2 = widened_boundary(&base, &two);
+    assert_eq!(
+        policy::statements(&w2)[0]["Condition"]["StringLike"]["s3:prefix"],
+        json!(["datazone/*", "order/*", "returns/*"])
+    );
+}
+
+#[test]
+fn a_boundary_without_a_prefix_condition_gets_a_statement_for_exactly_the_configured_locations() {
+    let base = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    assert!(!boundary_allows_list(&base, &loc("s3://sales-raw/order/")));
+    let w = widened_boundary(&base, &cfg(""));
     assert!(boundary_allows_list(&w, &loc("s3://sales-raw/order/")));
     assert!(!boundary_allows_list(&w, &loc("s3://sales-raw/secret/")));
     assert!(!boundary_allows_list(&w, &loc("s3://elsewhere/order/")));
-    assert!(
-        boundary_allows_list(&w, &loc("s3://sales-raw/datazone/x/")),
-        "original statements kept"
+    assert_eq!(policy::statements(&w)[0], policy::statements(&base)[0]);
+    // A bucket configured without prefixes: ListBucket on that bucket only.
+    let whole = cfg("").tap_buckets(&[("ref", &[])]);
+    let w = widened_boundary(&base, &whole);
+    assert!(boundary_allows_list(&w, &loc("s3://ref/anything/")));
+    assert!(!boundary_allows_list(&w, &loc("s3://sales-raw/order/")));
+}
+
+#[test]
+fn the_copy_is_always_made_from_the_original_boundary() {
+    let copy_arn = "arn:aws:iam::1:policy/lakewarden-boundary-u".to_string();
+    let source = "arn:aws:iam::1:policy/team-boundary".to_string();
+    let base = datazone_like_boundary();
+    let first = plan_environment(
+        &cfg("  boundary_copy: true\n"),
+        &EnvObserved {
+            account: "1".into(),
+            region: "us-east-1".into(),
+            role_arn: "arn:aws:iam::1:role/u".into(),
+            boundary_arn: Some(source.clone()),
+            boundary_doc: Some(base.clone()),
+            ..Default::default()
+        },
     );
-    // Widening twice changes nothing.
-    assert_eq!(widened_boundary(&w, &cfg("")), w);
+    let Some(Action::CreateBoundaryCopy {
+        document,
+        description,
+        name,
+    }) = first
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::CreateBoundaryCopy { .. }))
+    else {
+        panic!("{:?}", first.actions)
+    };
+    assert_eq!(name, "lakewarden-boundary-u");
+    assert_eq!(copy_source(description).as_deref(), Some(source.as_str()));
+    assert!(
+        matches!(first.actions.last(), Some(Action::AttachBoundary { arn, .. }) if *arn == copy_arn)
+    );
+    // The role now has the copy; the configuration drops order/ for returns/: the new version
+    // is made from the original, so order/ is gone.
+    let on_copy = EnvObserved {
+        account: "1".into(),
+        region: "us-east-1".into(),
+        role_arn: "arn:aws:iam::1:role/u".into(),
+        boundary_arn: Some(copy_arn.clone()),
+        boundary_doc: Some(document.clone()),
+        copy: Some((
+            copy_arn.clone(),
+            document.clone(),
+            vec![("v1".into(), true)],
+        )),
+        copy_source: Some((source.clone(), base.clone())),
+        ..Default::default()
+    };
+    let same = plan_environment(&cfg("  boundary_copy: true\n"), &on_copy);
+    assert!(
+        same.actions.iter().all(|a| !a.kind().contains("boundary")),
+        "{:?}",
+        same.actions
+    );
+    let returns = cfg("  boundary_copy: true\n").tap_buckets(&[("sales-raw", &["returns/"])]);
+    let p = plan_environment(&returns, &on_copy);
+    let Some(Action::UpdateBoundaryCopy {
+        document,
+        delete_version,
+        ..
+    }) = p
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::UpdateBoundaryCopy { .. }))
+    else {
+        panic!("{:?}", p.actions)
+    };
+    assert_eq!(delete_version, &None);
+    assert!(boundary_allows_list(
+        document,
+        &loc("s3://sales-raw/returns/")
+    ));
+    assert!(!boundary_allows_list(
+        document,
+        &loc("s3://sales-raw/order/")
+    ));
+    assert!(!p
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::AttachBoundary { .. })));
+}
+
+#[test]
+fn versions_are_pruned_within_the_limit_of_five() {
+    let v = |ids: &[(&str, bool)]| -> Vec<(String, bool)> {
+        ids.iter().map(|(i, d)| (i.to_string(), *d)).collect()
+    };
+    assert_eq!(version_to_prune(&v(&[("v1", true), ("v2", false)])), None);
+    assert_eq!(
+        version_to_prune(&v(&[
+            ("v10", false),
+            ("v9", false),
+            ("v12", true),
+            ("v11", false),
+            ("v13", false)
+        ])),
+        Some("v9".into())
+    );
 }
 
 #[test]
@@ -85,6 +219,10 @@ fn a_copy_update_prunes_the_oldest_version_at_the_limit() {
                 ("v6".into(), false),
             ],
         )),
+        copy_source: Some((
+            "arn:aws:iam::1:policy/team-boundary".into(),
+            datazone_like_boundary(),
+        )),
         ..Default::default()
     };
     let p = plan_environment(&cfg("  boundary_copy: true\n"), &o);
@@ -96,6 +234,16 @@ fn a_copy_update_prunes_the_oldest_version_at_the_limit() {
         panic!("{:?}", p.actions)
     };
     assert_eq!(delete_version.as_deref(), Some("v2"));
+    // Without the original boundary, the copy is left alone and a person is told.
+    let p = plan_environment(
+        &cfg("  boundary_copy: true\n"),
+        &EnvObserved {
+            copy_source: None,
+            ..o
+        },
+    );
+    assert!(p.actions.iter().all(|a| !a.kind().contains("boundary")));
+    assert!(p.attention.iter().any(|a| a.contains("copied from")));
 }
 
 #[test]
@@ -303,12 +451,23 @@ fn a_grant_is_fulfilled_once_and_its_statements_carry_the_grant_id() {
     );
 }
 
-trait TapDatabases {
+trait Tap {
     fn tap_databases(self, dbs: &[&str]) -> Self;
+    fn tap_buckets(self, buckets: &[(&str, &[&str])]) -> Self;
 }
-impl TapDatabases for DataZone {
+impl Tap for DataZone {
     fn tap_databases(mut self, dbs: &[&str]) -> Self {
         self.databases = dbs.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    fn tap_buckets(mut self, buckets: &[(&str, &[&str])]) -> Self {
+        self.buckets = buckets
+            .iter()
+            .map(|(b, p)| lakewarden::config::DataZoneBucket {
+                bucket: b.to_string(),
+                prefixes: p.iter().map(|s| s.to_string()).collect(),
+            })
+            .collect();
         self
     }
 }
