@@ -805,3 +805,40 @@ async fn a_table_of_another_account_is_granted_through_a_link_and_revoked_with_i
     assert!(s.policy().await.is_none());
     assert_eq!(s.grant_status().await.0, "REVOKED");
 }
+
+#[tokio::test]
+async fn a_grant_whose_listing_is_gone_is_reported_failed_and_alerted() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    dz_put(
+        "subscription-grant",
+        json!({"id": "grt2", "domainId": s.domain, "listingId": "lst_gone",
+        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast2"}),
+    );
+    let mut ev = s.event("datazone-subscription-grant-requested.json", "grt2");
+    ev["detail"]["data"]["asset"]["listingId"] = json!("lst_gone");
+    let r = s.run(&s.config(""), ev).await.expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let g = s
+        .acct
+        .aws
+        .datazone
+        .get_subscription_grant()
+        .domain_identifier(&s.domain)
+        .identifier("grt2")
+        .send()
+        .await
+        .unwrap();
+    let a = &g.assets()[0];
+    assert_eq!(a.status().as_str(), "GRANT_FAILED");
+    assert!(
+        a.failure_cause()
+            .and_then(|f| f.message())
+            .unwrap_or_default()
+            .contains("lst_gone"),
+        "{a:?}"
+    );
+    assert!(s.role_grants().await.is_empty());
+    let sent = s.sent_alerts().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].1.contains("grt2"), "{}", sent[0].1);
+}

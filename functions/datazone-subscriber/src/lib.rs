@@ -126,13 +126,25 @@ async fn run_request(
                 report.note(json!({"ignored": format!("subscription target {} ({}) is not in datazone.fulfil_targets", target.id, target.target_type)}));
                 return;
             }
-            observe::grant(&ctx.aws, req, &target).await.map(|o| {
-                if req.kind == Kind::GrantRequested {
-                    plan::plan_grant(cfg, &o)
-                } else {
-                    plan::plan_revoke(cfg, &o)
+            match observe::grant(&ctx.aws, req, &target).await {
+                Ok(o) if req.kind == Kind::GrantRequested => Ok(plan::plan_grant(cfg, &o)),
+                Ok(o) => Ok(plan::plan_revoke(cfg, &o)),
+                // The environment lives in another account: that account's datazone-subscriber
+                // fulfils it.
+                Err(e) if e.is_code("OtherAccount") => Err(e),
+                Err(e) if plan::permanent(&e) => {
+                    match datazone::grant_assets(&ctx.aws.datazone, &req.domain, &req.id).await {
+                        Ok(assets) => Ok(plan::plan_failed(
+                            &req.kind,
+                            &req.id,
+                            &assets,
+                            &e.to_string(),
+                        )),
+                        Err(e2) => Err(e2),
+                    }
                 }
-            })
+                Err(e) => Err(e),
+            }
         }
     };
     match plan {
@@ -140,7 +152,7 @@ async fn run_request(
             apply::apply(&ctx.aws, &account, &req.domain, &p, dry_run, report).await;
             attention.extend(p.attention);
         }
-        Err(e) if e.is_code("OtherAccount") && req.kind == Kind::EnvironmentDeployed => {
+        Err(e) if e.is_code("OtherAccount") => {
             report.note(json!({"skipped": resource, "reason": e.to_string()}));
         }
         Err(e) => report.push_failed("observe", resource, e.to_string(), "Check the environment, listing and target in DataZone, and the function's read permissions"),

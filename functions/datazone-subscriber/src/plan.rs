@@ -851,6 +851,50 @@ pub fn plan_grant(cfg: &DataZone, o: &GrantObserved) -> Plan {
     p
 }
 
+/// Whether an error reading a grant's listing, environment or target is permanent (retrying
+/// cannot help: DataZone is told the grant failed) rather than transient (left pending).
+pub fn permanent(e: &lakewarden::aws::AwsError) -> bool {
+    e.is_not_found()
+        || [
+            "NoUserRole",
+            "UnsupportedListing",
+            "ValidationException",
+            "AccessDeniedException",
+        ]
+        .iter()
+        .any(|c| e.is_code(c))
+}
+
+/// DataZone is told a grant (or its revoke) failed, for each asset still pending, with the
+/// reason; a person is told too.
+pub fn plan_failed(kind: &Kind, grant: &str, assets: &[(String, String)], why: &str) -> Plan {
+    let (pending, status) = match kind {
+        Kind::Revoke => (["REVOKE_PENDING", "REVOKE_IN_PROGRESS"], "REVOKE_FAILED"),
+        _ => (["GRANT_PENDING", "GRANT_IN_PROGRESS"], "GRANT_FAILED"),
+    };
+    let mut p = Plan::default();
+    for (asset, current) in assets {
+        if pending.contains(&current.as_str()) {
+            p.actions.push(Action::GrantStatus {
+                grant: grant.into(),
+                asset: asset.clone(),
+                status: status.into(),
+                failure: Some(why.into()),
+                target_name: None,
+            });
+        }
+    }
+    p.attention.push(format!(
+        "Subscription grant {grant} could not be {}: {why}",
+        if *kind == Kind::Revoke {
+            "revoked"
+        } else {
+            "fulfilled"
+        }
+    ));
+    p
+}
+
 /// Undo exactly what `plan_grant` added for this grant, then tell DataZone REVOKED. The
 /// database DESCRIBE stays when the environment grants it (`datazone.databases`) or when the
 /// role still holds other grants in that database.

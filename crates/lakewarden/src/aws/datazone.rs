@@ -254,3 +254,21 @@ pub async fn list_subscription_grants(
     }
     Ok(out)
 }
+
+/// (asset id, status) of every asset of a subscription grant.
+pub async fn grant_assets(
+    client: &Client,
+    domain: &str,
+    grant: &str,
+) -> AwsResult<Vec<(String, String)>> {
+    let o = client
+        .get_subscription_grant()
+        .domain_identifier(domain)
+        .identifier(grant)
+        .send()
+        .await?;
+    Ok(o.assets()
+        .iter()
+        .map(|a| (a.asset_id().to_string(), a.status().as_str().to_string()))
+        .collect())
+}

@@ -565,3 +565,38 @@ fn events_of_other_domains_are_ignored() {
         "detail": {"metadata": {"id": "g", "domain": "dzd_abc123"}, "data": {}}});
     assert!(trigger(&bad, &cfg("")).is_err());
 }
+
+#[test]
+fn a_grant_that_cannot_be_resolved_is_reported_failed_for_its_pending_assets() {
+    use lakewarden::aws::AwsError;
+    assert!(permanent(&AwsError::new(
+        Some("ResourceNotFoundException"),
+        "Listing l not found"
+    )));
+    assert!(permanent(&AwsError::new(Some("NoUserRole"), "x")));
+    assert!(!permanent(&AwsError::new(
+        Some("ThrottlingException"),
+        "slow down"
+    )));
+    let assets = vec![
+        ("a1".to_string(), "GRANT_PENDING".to_string()),
+        ("a2".to_string(), "GRANTED".to_string()),
+    ];
+    let p = plan_failed(&Kind::GrantRequested, "g", &assets, "Listing l not found");
+    assert_eq!(
+        p.actions,
+        vec![Action::GrantStatus {
+            grant: "g".into(),
+            asset: "a1".into(),
+            status: "GRANT_FAILED".into(),
+            failure: Some("Listing l not found".into()),
+            target_name: None
+        }]
+    );
+    assert!(p.attention[0].contains("could not be fulfilled"));
+    let revoking = vec![("a1".to_string(), "REVOKE_PENDING".to_string())];
+    let p = plan_failed(&Kind::Revoke, "g", &revoking, "gone");
+    assert!(
+        matches!(&p.actions[0], Action::GrantStatus { status, .. } if status == "REVOKE_FAILED")
+    );
+}
