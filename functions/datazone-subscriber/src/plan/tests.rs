@@ -452,10 +452,15 @@ fn a_grant_is_fulfilled_once_and_its_statements_carry_the_grant_id() {
 }
 
 trait Tap {
+    fn tap_domains(self, domains: &[&str]) -> Self;
     fn tap_databases(self, dbs: &[&str]) -> Self;
     fn tap_buckets(self, buckets: &[(&str, &[&str])]) -> Self;
 }
 impl Tap for DataZone {
+    fn tap_domains(mut self, domains: &[&str]) -> Self {
+        self.domains = domains.iter().map(|s| s.to_string()).collect();
+        self
+    }
     fn tap_databases(mut self, dbs: &[&str]) -> Self {
         self.databases = dbs.iter().map(|s| s.to_string()).collect();
         self
@@ -599,4 +604,76 @@ fn a_grant_that_cannot_be_resolved_is_reported_failed_for_its_pending_assets() {
     assert!(
         matches!(&p.actions[0], Action::GrantStatus { status, .. } if status == "REVOKE_FAILED")
     );
+}
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/../../tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap()
+}
+
+#[test]
+fn the_event_fixtures_mean_what_the_readme_says() {
+    let c = cfg("").tap_domains(&["dzd_abc123"]);
+    let Trigger::Run(env) = trigger(
+        &fixture("datazone-environment-deployment-completed.json"),
+        &c,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (env.kind, env.domain.as_str(), env.id.as_str()),
+        (Kind::EnvironmentDeployed, "dzd_abc123", "env_consumer")
+    );
+    let Trigger::Run(g) =
+        trigger(&fixture("datazone-subscription-grant-requested.json"), &c).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (g.kind, g.id.as_str()),
+        (Kind::GrantRequested, "grt_orders")
+    );
+    assert_eq!(g.listing, Some(("lst_orders".into(), Some("1".into()))));
+    assert_eq!(
+        g.target,
+        Some(("tgt_glue_consumer".into(), "env_consumer".into()))
+    );
+    for f in [
+        "datazone-subscription-grant-revoke-requested.json",
+        "datazone-subscription-revoked.json",
+        "datazone-subscription-cancelled.json",
+    ] {
+        let Trigger::Run(r) = trigger(&fixture(f), &c).unwrap() else {
+            panic!("{f}")
+        };
+        assert_eq!((r.kind, r.id.as_str()), (Kind::Revoke, "grt_orders"), "{f}");
+        assert_eq!(r.listing, g.listing, "{f}");
+        assert_eq!(r.target, g.target, "{f}");
+    }
+    assert_eq!(
+        trigger(&fixture("scheduled.json"), &c).unwrap(),
+        Trigger::Reconcile
+    );
+    assert!(trigger(&fixture("glue-create-table.json"), &c).is_err());
+}
+
+#[test]
+fn every_statement_written_passes_the_policy_check() {
+    let c = cfg("");
+    let mut stmts = env_statements(&c, "us-east-1", "1");
+    stmts.extend(policy::statements(&widened_boundary(
+        &datazone_like_boundary(),
+        &c,
+    )));
+    let p = plan_grant(&c, &observed_grant());
+    for a in &p.actions {
+        if let Action::PutRolePolicy { document, .. } = a {
+            stmts.extend(policy::statements(document));
+        }
+    }
+    assert!(stmts.len() > 5);
+    for st in &stmts {
+        assert!(policy::check_statement(st, &|_| false).is_ok(), "{st}");
+    }
 }
