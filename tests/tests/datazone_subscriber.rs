@@ -842,3 +842,52 @@ async fn a_grant_whose_listing_is_gone_is_reported_failed_and_alerted() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(sent[0].1.contains("grt2"), "{}", sent[0].1);
 }
+
+#[tokio::test]
+async fn a_revoke_keeps_lake_formation_access_another_granted_subscription_uses() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s.config("");
+    dz_put(
+        "subscription-grant",
+        json!({"id": "grt2", "domainId": s.domain, "listingId": "lst1",
+        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
+    );
+    for g in ["grt1", "grt2"] {
+        let r = s
+            .run(
+                &cfg,
+                s.event("datazone-subscription-grant-requested.json", g),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.failures().len(), 0, "{r:#?}");
+    }
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-cancelled.json", "grt1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(s.grant_status().await.0, "REVOKED");
+    assert!(s
+        .role_grants()
+        .await
+        .contains(&"table cm_kasama_sales.orders [DESCRIBE,SELECT]".to_string()));
+    // grt1's statements went, grt2's stayed.
+    let sids: Vec<String> = lakewarden::policy::statements(&s.policy().await.unwrap())
+        .iter()
+        .filter_map(|st| st["Sid"].as_str().map(String::from))
+        .collect();
+    let (g1, g2) = (
+        lakewarden::policy::sid_fragment("grt1"),
+        lakewarden::policy::sid_fragment("grt2"),
+    );
+    assert!(!sids.iter().any(|x| x.ends_with(&g1)), "{sids:?}");
+    assert_eq!(
+        sids.iter().filter(|x| x.ends_with(&g2)).count(),
+        2,
+        "{sids:?}"
+    );
+}

@@ -145,7 +145,22 @@ pub async fn grant(
     } else {
         false
     };
+    // Another grant of the same listing to the same target that is still granted keeps the
+    // shared pieces (LF table grant, link) when this one is revoked.
+    let other_grant_holds_table = if r.kind == crate::plan::Kind::Revoke {
+        datazone::list_target_grants(&aws.datazone, &r.domain, &target.id)
+            .await?
+            .iter()
+            .any(|g| {
+                g.id != r.id
+                    && g.listing.as_ref().map(|(l, _)| l) == Some(&listing_id)
+                    && g.assets.iter().any(|(_, s)| s == "GRANTED")
+            })
+    } else {
+        false
+    };
     Ok(GrantObserved {
+        other_grant_holds_table,
         permissions: lakeformation::list_permissions(&aws.lakeformation, &account).await?,
         role_policy: role_policy(aws, &role_arn).await?,
         grant_status: datazone::grant_asset_status(

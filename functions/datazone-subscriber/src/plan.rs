@@ -705,6 +705,8 @@ pub struct GrantObserved {
     /// Whether the target database already has a table link of that name (to the table).
     pub link_exists: bool,
     pub grant_status: Option<String>,
+    /// (revokes) another grant of the same listing to the same target is still GRANTED.
+    pub other_grant_holds_table: bool,
 }
 
 fn grant_sids(grant: &str) -> [String; 2] {
@@ -901,6 +903,18 @@ pub fn plan_failed(kind: &Kind, grant: &str, assets: &[(String, String)], why: &
 pub fn plan_revoke(cfg: &DataZone, o: &GrantObserved) -> Plan {
     let mut p = Plan::default();
     let [db_grant, table_grant] = <[LfGrant; 2]>::try_from(grant_grants(o)).expect("two grants");
+    if o.other_grant_holds_table {
+        // Only this grant's S3 statements go; LF access and the link serve the other grant.
+        p.notes.push(json!({"kept": format!("LF access to {}.{} and its link: another grant of the same listing to this target is still granted", o.database, o.table_name)}));
+        p.policy(
+            &o.role_arn,
+            o.role_policy.as_ref(),
+            &Ownership::exact(grant_sids(&o.grant)),
+            &[],
+        );
+        p.revoked_status(o);
+        return p;
+    }
     if let Some(h) = lf::held(&table_grant, &o.permissions) {
         p.actions.push(Action::Revoke(h));
     }
@@ -932,21 +946,28 @@ pub fn plan_revoke(cfg: &DataZone, o: &GrantObserved) -> Plan {
         &Ownership::exact(grant_sids(&o.grant)),
         &[],
     );
-    if o.grant_status.as_deref() == Some("REVOKED") && p.actions.is_empty() {
-        p.already.push((
-            "datazone.update_subscription_grant_status".into(),
-            format!("grant {} asset {}: REVOKED", o.grant, o.asset),
-        ));
-    } else {
-        p.actions.push(Action::GrantStatus {
-            grant: o.grant.clone(),
-            asset: o.asset.clone(),
-            status: "REVOKED".into(),
-            failure: None,
-            target_name: None,
-        });
-    }
+    p.revoked_status(o);
     p
+}
+
+impl Plan {
+    /// DataZone is told REVOKED (unless it already says so and nothing was left to undo).
+    fn revoked_status(&mut self, o: &GrantObserved) {
+        if o.grant_status.as_deref() == Some("REVOKED") && self.actions.is_empty() {
+            self.already.push((
+                "datazone.update_subscription_grant_status".into(),
+                format!("grant {} asset {}: REVOKED", o.grant, o.asset),
+            ));
+        } else {
+            self.actions.push(Action::GrantStatus {
+                grant: o.grant.clone(),
+                asset: o.asset.clone(),
+                status: "REVOKED".into(),
+                failure: None,
+                target_name: None,
+            });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -217,12 +217,30 @@ pub async fn list_subscription_grants(
     client: &Client,
     domain: &str,
 ) -> AwsResult<Vec<GrantSummary>> {
+    list_grants(client, domain, None).await
+}
+
+/// The subscription grants of one subscription target.
+pub async fn list_target_grants(
+    client: &Client,
+    domain: &str,
+    target: &str,
+) -> AwsResult<Vec<GrantSummary>> {
+    list_grants(client, domain, Some(target)).await
+}
+
+async fn list_grants(
+    client: &Client,
+    domain: &str,
+    target: Option<&str>,
+) -> AwsResult<Vec<GrantSummary>> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let page = client
             .list_subscription_grants()
             .domain_identifier(domain)
+            .set_subscription_target_id(target.map(String::from))
             .set_next_token(token.clone())
             .send()
             .await?;

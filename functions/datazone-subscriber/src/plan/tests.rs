@@ -677,3 +677,30 @@ fn every_statement_written_passes_the_policy_check() {
         assert!(policy::check_statement(st, &|_| false).is_ok(), "{st}");
     }
 }
+
+#[test]
+fn a_revoke_keeps_what_another_granted_subscription_to_the_same_table_uses() {
+    let o = observed_grant();
+    let granted = after(&o, &plan_grant(&cfg(""), &o));
+    let r = plan_revoke(
+        &cfg("").tap_databases(&[]),
+        &GrantObserved {
+            other_grant_holds_table: true,
+            ..granted
+        },
+    );
+    assert!(
+        !r.actions
+            .iter()
+            .any(|a| matches!(a, Action::Revoke(_) | Action::DeleteTableLink { .. })),
+        "{:?}",
+        r.actions
+    );
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::DeleteRolePolicy { .. })));
+    assert!(
+        matches!(r.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "REVOKED")
+    );
+}
