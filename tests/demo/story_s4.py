@@ -2,7 +2,7 @@
 import json
 import urllib.request
 
-from demo_lib import EVENTS, Account, Lambdas, config_of, print_report, say
+from demo_lib import EVENTS, ROOT, Account, Lambdas, config_of, print_report, say
 from story_s1 import alerts
 
 DZ_ACCOUNT = "333333333333"
@@ -43,10 +43,37 @@ def run(moto):
                                         "subscriptionTargetId": "tgt_glue_consumer", "environmentId": "env_consumer",
                                         "assetId": "ast_orders"})
     print(f"  user role {role} with boundary {BOUNDARY}")
+    # A second environment whose role has a team's small boundary (ListBucket only under datazone/).
+    iam = a.client("iam")
+    small = iam.create_policy(PolicyName="team-datazone-boundary", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "Analytics", "Effect": "Allow", "Action": ["glue:Get*", "athena:*", "s3:GetObject"], "Resource": "*"},
+            {"Sid": "ListDataZoneS3Bucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+             "Condition": {"StringLike": {"s3:prefix": ["datazone/*"]}}}]}))["Policy"]["Arn"]
+    iam.create_role(RoleName="datazone_usr_env_team", PermissionsBoundary=small,
+                    AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "sts:AssumeRole",
+                         "Principal": {"Service": "datazone.amazonaws.com"}}]}))
+    dz_put(moto, "environment", {"id": "env_team", "domainId": d, "projectId": "prj_consumer", "awsAccountId": DZ_ACCOUNT,
+                                 "userRoleArn": f"arn:aws:iam::{DZ_ACCOUNT}:role/datazone_usr_env_team"})
+    team_event = ROOT / "target/demo-datazone-env-team.json"
+    ev = json.loads((EVENTS / "datazone-environment-deployment-completed.json").read_text())
+    ev["account"] = DZ_ACCOUNT
+    ev["detail"]["metadata"]["id"] = ev["detail"]["data"]["environmentId"] = "env_team"
+    team_event.write_text(json.dumps(ev))
     lam = Lambdas(a, config_of(DZ_ACCOUNT))
     try:
         say("datazone-subscriber ← Environment Deployment Completed")
         print_report(*lam.invoke("datazone-subscriber", EVENTS / "datazone-environment-deployment-completed.json"))
+        say("datazone-subscriber ← Environment Deployment Completed (env_team, a small team boundary)")
+        print_report(*lam.invoke("datazone-subscriber", team_event))
+        copy_arn = iam.get_role(RoleName="datazone_usr_env_team")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        pol = iam.get_policy(PolicyArn=copy_arn)["Policy"]
+        doc = iam.get_policy_version(PolicyArn=copy_arn, VersionId=pol["DefaultVersionId"])["PolicyVersion"]["Document"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        listing = next(st for st in doc["Statement"] if st.get("Sid") == "ListDataZoneS3Bucket")
+        print(f"  boundary of datazone_usr_env_team is now {copy_arn}\n  ({pol['Description']})")
+        print(f"  its ListBucket condition: {json.dumps(listing['Condition'])}")
         say("datazone-subscriber ← Subscription Grant Requested")
         print_report(*lam.invoke("datazone-subscriber", EVENTS / "datazone-subscription-grant-requested.json"))
         dz = a.client("datazone")
@@ -62,4 +89,4 @@ def run(moto):
     for subject, message in alerts(moto, DZ_ACCOUNT)[:1]:
         print(f"  Subject: {subject}\n" + "\n".join("  " + line for line in message.splitlines()))
     say("Role boundary (never removed)")
-    print("  " + a.client("iam").get_role(RoleName="datazone_usr_env_consumer")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"])
+    print("  " + iam.get_role(RoleName="datazone_usr_env_consumer")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"])

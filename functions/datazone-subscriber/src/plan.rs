@@ -633,6 +633,12 @@ pub fn plan_environment(cfg: &DataZone, o: &EnvObserved) -> Plan {
         p.attention.push(format!("boundary_copy is set, but the widened copy of {base_arn} for {role} would be {wsize} characters (whitespace not counted), over IAM's {MANAGED_POLICY_MAX}-character limit: not written; the boundary was left as it is"));
         return p;
     }
+    let after: Vec<Value> = locations(cfg)
+        .iter()
+        .map(|l| json!({"location": l.to_string(), "list_bucket_allowed": boundary_allows_list(&widened, l)}))
+        .collect();
+    p.notes
+        .push(json!({"boundary_copy_of": base_arn, "evaluation_with_copy": after}));
     match &o.copy {
         None => {
             let name = boundary_copy_name(role);
