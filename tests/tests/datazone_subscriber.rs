@@ -891,3 +891,33 @@ async fn a_revoke_keeps_lake_formation_access_another_granted_subscription_uses(
         "{sids:?}"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_event_is_a_clear_error_and_touches_nothing() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let ctx = s.acct.ctx(&s.config(""));
+    let before = ctx.aws.counter.snapshot();
+    let mut no_target = s.event("datazone-subscription-grant-requested.json", "grt1");
+    no_target["detail"]["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("subscriptionTarget");
+    let mut no_domain = s.event("datazone-environment-deployment-completed.json", "");
+    no_domain["detail"]["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("domain");
+    for ev in [
+        no_target,
+        no_domain,
+        event("glue-create-table.json"),
+        json!({"hello": "world"}),
+    ] {
+        let err = datazone_subscriber::handle(&ctx, ev).await.unwrap_err();
+        assert!(matches!(err, HandlerError::BadEvent(_)), "{err}");
+    }
+    let mut r = Report::new("x", false);
+    r.set_calls(&ctx.aws.counter, &before);
+    assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
+    assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
+}
