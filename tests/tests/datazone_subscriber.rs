@@ -921,3 +921,24 @@ async fn a_malformed_event_is_a_clear_error_and_touches_nothing() {
     assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
     assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
 }
+
+#[tokio::test]
+async fn a_target_lakewarden_does_not_fulfil_changes_nothing() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s
+        .config("")
+        .replace("fulfil_targets: [tgt1]", "fulfil_targets: [tgt_other]");
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.writes, 0, "{r:#?}");
+    assert!(r.notes.iter().any(|n| n["ignored"]
+        .as_str()
+        .is_some_and(|t| t.contains("fulfil_targets"))));
+    assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
+    assert!(s.role_grants().await.is_empty());
+}
