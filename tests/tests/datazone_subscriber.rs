@@ -942,3 +942,40 @@ async fn a_target_lakewarden_does_not_fulfil_changes_nothing() {
     assert_eq!(s.grant_status().await.0, "GRANT_PENDING");
     assert!(s.role_grants().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_cancelled_subscription_revokes_its_grants() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s.config("");
+    s.run(
+        &cfg,
+        s.event("datazone-subscription-grant-requested.json", "grt1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+    // The subscription's own id, not a grant's: its grants are found by target and listing.
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-cancelled.json", "sub_1"),
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(s.grant_status().await.0, "REVOKED");
+    assert!(s.policy().await.is_none());
+    // The database DESCRIBE belongs to the environment (datazone.databases) and stays.
+    assert_eq!(
+        s.role_grants().await,
+        vec!["db cm_kasama_sales [DESCRIBE]".to_string()]
+    );
+    let again = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-cancelled.json", "sub_1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+}

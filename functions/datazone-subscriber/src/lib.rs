@@ -33,9 +33,10 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
         Trigger::Run(r) => {
             let resource = match r.kind {
                 Kind::EnvironmentDeployed => format!("environment {}", r.id),
+                _ if r.by_subscription => format!("subscription {}", r.id),
                 _ => format!("subscription grant {}", r.id),
             };
-            (vec![r], resource)
+            (subscription_grants(ctx, r, &mut report).await, resource)
         }
         Trigger::Reconcile => (
             reconcile_requests(ctx, cfg, &mut report).await,
@@ -46,6 +47,51 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
         run_request(ctx, cfg, req, &mut report, &mut attention).await;
     }
     finish(ctx, report, &since, &resource, &attention).await
+}
+
+/// A `Subscription Revoked` / `Cancelled` event whose id is not a grant stands for the grants of
+/// that listing to that target.
+async fn subscription_grants(
+    ctx: &Ctx,
+    r: plan::Request,
+    report: &mut Report,
+) -> Vec<plan::Request> {
+    if !r.by_subscription {
+        return vec![r];
+    }
+    match datazone::grant_assets(&ctx.aws.datazone, &r.domain, &r.id).await {
+        Ok(_) => vec![r],
+        Err(e) if e.is_not_found() => {
+            let target = r.target.clone().map(|t| t.0).unwrap_or_default();
+            match datazone::list_target_grants(&ctx.aws.datazone, &r.domain, &target).await {
+                Ok(grants) => {
+                    let found = plan::grants_of_subscription(&r, &grants);
+                    if found.is_empty() {
+                        report.note(json!({"ignored": format!("subscription {}: no grant of its listing to target {target}", r.id)}));
+                    }
+                    found
+                }
+                Err(e) => {
+                    report.push_failed(
+                        "observe",
+                        format!("subscription {}", r.id),
+                        e.to_string(),
+                        "Check datazone:ListSubscriptionGrants for the function's role",
+                    );
+                    vec![]
+                }
+            }
+        }
+        Err(e) => {
+            report.push_failed(
+                "observe",
+                format!("subscription {}", r.id),
+                e.to_string(),
+                "Check datazone:GetSubscriptionGrant for the function's role",
+            );
+            vec![]
+        }
+    }
 }
 
 /// Every environment of the configured domains, and every grant still pending.
@@ -63,6 +109,7 @@ async fn reconcile_requests(
                 id,
                 listing: None,
                 target: None,
+                by_subscription: false,
             })),
             Err(e) => report.push_failed(
                 "observe",

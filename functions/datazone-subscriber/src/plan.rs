@@ -37,6 +37,9 @@ pub struct Request {
     pub listing: Option<(String, Option<String>)>,
     /// (subscription target id, environment id)
     pub target: Option<(String, String)>,
+    /// From `Subscription Revoked` / `Subscription Cancelled`: `id` may name the subscription
+    /// rather than a grant; the grants are then found by target and listing.
+    pub by_subscription: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,34 @@ pub fn pending_request(
         id: g.id.clone(),
         listing: g.listing.clone().map(|(l, r)| (l, Some(r))),
         target: g.environment_id.clone().map(|e| (g.target_id.clone(), e)),
+        by_subscription: false,
     })
+}
+
+/// The revokes a subscription event stands for when its id is not a grant: every grant of the
+/// same listing to the same subscription target.
+pub fn grants_of_subscription(
+    r: &Request,
+    grants: &[lakewarden::aws::datazone::GrantSummary],
+) -> Vec<Request> {
+    let (Some((listing, _)), Some((target, env))) = (&r.listing, &r.target) else {
+        return vec![];
+    };
+    grants
+        .iter()
+        .filter(|g| &g.target_id == target && g.listing.as_ref().map(|(l, _)| l) == Some(listing))
+        .map(|g| Request {
+            kind: Kind::Revoke,
+            domain: r.domain.clone(),
+            id: g.id.clone(),
+            listing: g.listing.clone().map(|(l, v)| (l, Some(v))),
+            target: Some((
+                target.clone(),
+                g.environment_id.clone().unwrap_or_else(|| env.clone()),
+            )),
+            by_subscription: false,
+        })
+        .collect()
 }
 
 pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger, EventError> {
@@ -129,6 +159,8 @@ pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger, EventError> {
         id: id.into(),
         listing,
         target,
+        by_subscription: env.detail_type.starts_with("Subscription ")
+            && !env.detail_type.starts_with("Subscription Grant"),
     }))
 }
 

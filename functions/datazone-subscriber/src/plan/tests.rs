@@ -704,3 +704,46 @@ fn a_revoke_keeps_what_another_granted_subscription_to_the_same_table_uses() {
         matches!(r.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "REVOKED")
     );
 }
+
+#[test]
+fn a_subscription_event_stands_for_the_grants_of_its_listing_to_its_target() {
+    use lakewarden::aws::datazone::GrantSummary;
+    let c = cfg("").tap_domains(&["dzd_abc123"]);
+    let Trigger::Run(r) = trigger(&fixture("datazone-subscription-revoked.json"), &c).unwrap()
+    else {
+        panic!()
+    };
+    assert!(r.by_subscription);
+    let Trigger::Run(g) = trigger(
+        &fixture("datazone-subscription-grant-revoke-requested.json"),
+        &c,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert!(!g.by_subscription);
+    let grant = |id: &str, target: &str, listing: &str| GrantSummary {
+        id: id.into(),
+        target_id: target.into(),
+        environment_id: Some("env_consumer".into()),
+        listing: Some((listing.into(), "1".into())),
+        assets: vec![("a".into(), "GRANTED".into())],
+    };
+    let found = grants_of_subscription(
+        &r,
+        &[
+            grant("g1", "tgt_glue_consumer", "lst_orders"),
+            grant("g2", "tgt_other", "lst_orders"),
+            grant("g3", "tgt_glue_consumer", "lst_other"),
+        ],
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (
+            found[0].kind.clone(),
+            found[0].id.as_str(),
+            found[0].by_subscription
+        ),
+        (Kind::Revoke, "g1", false)
+    );
+}
