@@ -10,6 +10,7 @@ endpoints under ``/lakewarden-test/``; a handler takes ``(environ, body_json)`` 
 EXTENSIONS = [
     "faults",
     "lf_fixes",
+    "lf_regrant",
     "ram_ext",
     "ram_invitations",
     "glue_shared",
