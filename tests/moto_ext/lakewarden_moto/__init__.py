@@ -11,6 +11,7 @@ EXTENSIONS = [
     "faults",
     "lf_fixes",
     "lf_regrant",
+    "lf_settings",
     "ram_ext",
     "ram_invitations",
     "glue_shared",
