@@ -1,7 +1,7 @@
 """Launcher: moto's WSGI app with lakewarden's extensions and test-only endpoints.
 
     python -m lakewarden_moto --host 127.0.0.1 --port 0 [--pidfile F] [--exit-on-stdin-eof]
-                              [--managed-policies]
+                              [--managed-policies] [--fault-rate 0.2 [--fault-seed 7]]
 
 Prints exactly one line ``LAKEWARDEN_MOTO_READY http://HOST:PORT`` on stdout once it accepts
 connections (port 0 picks a free port), then serves until killed.
@@ -97,7 +97,14 @@ def main(argv=None):
                     help="exit when standard input closes (the parent test process ended)")
     ap.add_argument("--managed-policies", action="store_true",
                     help="serve AWS managed IAM policies (MOTO_IAM_LOAD_MANAGED_POLICIES=true)")
+    ap.add_argument("--fault-rate", type=float,
+                    help="answer this fraction of AWS requests with the service's throttling or 5xx error (faults.py)")
+    ap.add_argument("--fault-seed", type=int, help="seed of --fault-rate's random choices")
     args = ap.parse_args(argv)
+    if args.fault_rate is not None:
+        os.environ["LAKEWARDEN_MOTO_FAULT_RATE"] = str(args.fault_rate)
+        if args.fault_seed is not None:
+            os.environ["LAKEWARDEN_MOTO_FAULT_SEED"] = str(args.fault_seed)
 
     if args.managed_policies:
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
