@@ -14,8 +14,11 @@ EXTENSIONS = [
     "lf_settings",
     "ram_ext",
     "ram_invitations",
+    "lf_catalog_policy",
     "glue_shared",
     "dynamodb_exports",
     "glue_integrations",
     "datazone",
+    "events_test_pattern",
+    "cfn_resources",
 ]

@@ -80,6 +80,15 @@ def _covers(held, wanted):
     return "TableWildcard" in h or h.get("Name") == w.get("Name")
 
 
+def _shared(producer, region, perm):
+    """A grant RAM blocked (see lf_catalog_policy.py) never reached the grantor."""
+    try:
+        from . import ram_invitations
+    except ImportError:
+        return True
+    return ram_invitations.lf_grant_shared(producer, region, perm)
+
+
 def grantable_held(region, grantor, producer, resource):
     """The permissions ``grantor`` may grant on ``resource`` of ``producer``'s catalog."""
     from moto.lakeformation.models import lakeformation_backends
@@ -94,6 +103,8 @@ def grantable_held(region, grantor, producer, resource):
             if _catalog_of(r, producer) != producer:
                 continue
             if not _held_by((perm.principal or {}).get("DataLakePrincipalIdentifier"), producer, grantor):
+                continue
+            if not _shared(producer, region, perm):
                 continue
             if _covers(r, resource):
                 out.update(perm.permissions_with_grant_options or [])

@@ -18,6 +18,13 @@ import re
 import time
 
 LF_SHARE = "LakeFormation-V3-{producer}-{consumer}"
+# Other modules add f(producer, region, permission) -> bool here: a cross-account Lake Formation
+# grant for which one returns False reaches no consumer (e.g. lf_catalog_policy.py: RAM blocks it).
+LF_GRANT_FILTERS = []
+
+
+def lf_grant_shared(producer, region, perm):
+    return all(f(producer, region, perm) for f in LF_GRANT_FILTERS)
 
 
 def _accounts(backend_dict):
@@ -75,6 +82,8 @@ def sources(consumer, region):
         dbs = set()
         for perm in list(catalog.permissions):
             if not _principal_is(consumer, perm.principal.get("DataLakePrincipalIdentifier"), producer):
+                continue
+            if not lf_grant_shared(producer, region, perm):
                 continue
             r = perm.resource
             if "Database" in r and r["Database"].get("CatalogId", producer) == producer:
