@@ -121,3 +121,104 @@ def test_reset_clears_datazone(account):
         assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
     finally:
         s.stop()
+
+
+# --- shapes and filters AWS documents (docs/aws-semantics.md cites each source) -----------------
+
+def test_listing_forms_are_what_a_glue_data_source_publishes(server, account):
+    """API reference AssetListing: `forms` is one string; parsed once it is keyed by form name.
+
+    A Glue table imported by a data source has no `databaseName` in its GlueTableForm (DataZone
+    User Guide sample content; a captured listing in guyon-it-consulting/aws-datazone-view-custom-
+    subscription sample/dispatched-accepted.json); the database is in `tableArn` (read that way by
+    aws-solutions-library-samples/guidance-for-connecting-data-products-with-amazon-datazone
+    get_subscription_details.py). The CreateAsset example (GlueTableFormType revision 13) has it.
+    """
+    d = f"dzd_f{account}"
+    put(server, "domain", {"id": d}, account=account)
+    put(server, "listing", {"id": "lst1", "domainId": d, "assetId": "ast1", "databaseName": "cm_kasama_sales",
+                            "tableName": "orders", "catalogId": account, "sourceLocation": "s3://sales-raw/order/"})
+    put(server, "listing", {"id": "lst2", "domainId": d, "assetId": "ast2", "databaseName": "cm_kasama_sales",
+                            "tableName": "orders", "catalogId": account, "formStyle": "create-asset"})
+    put(server, "listing", {"id": "lst3", "domainId": d, "assetId": "ast3", "databaseName": "db", "tableName": "v",
+                            "catalogId": account, "assetType": "GlueViewAssetType"})
+    dz = server.client("datazone", account)
+    listing = dz.get_listing(domainIdentifier=d, identifier="lst1")
+    raw = listing["item"]["assetListing"]["forms"]
+    assert isinstance(raw, str)
+    forms = json.loads(raw)
+    assert set(forms) == {"GlueTableForm", "DataSourceReferenceForm"}
+    gt = forms["GlueTableForm"]
+    assert "databaseName" not in gt
+    assert gt["tableArn"] == f"arn:aws:glue:us-east-1:{account}:table/cm_kasama_sales/orders"
+    assert gt["tableArn"].split("/")[1] == "cm_kasama_sales"
+    assert (gt["tableName"], gt["catalogId"], gt["region"], gt["sourceLocation"]) == (
+        "orders", account, "us-east-1", "s3://sales-raw/order/")
+    assert listing["item"]["assetListing"]["assetType"] == "GlueTableAssetType"
+    created = json.loads(dz.get_listing(domainIdentifier=d, identifier="lst2")["item"]["assetListing"]["forms"])
+    assert created["GlueTableForm"]["databaseName"] == "cm_kasama_sales"
+    view = dz.get_listing(domainIdentifier=d, identifier="lst3")["item"]["assetListing"]
+    assert view["assetType"] == "GlueViewAssetType" and "GlueViewForm" in json.loads(view["forms"])
+
+
+def test_subscriptions_and_grants_by_subscription(server, account):
+    """ListSubscriptionGrants filters (API reference): subscriptionId, owningProjectId, ...
+
+    One grant can serve several subscriptions (botocore model, GetSubscriptionGrantOutput
+    subscriptionId: "Multiple subscriptions can exist for a single grant").
+    """
+    d = f"dzd_s{account}"
+    s4_domain(server, account, d)
+    put(server, "subscription", {"id": "sub1", "domainId": d, "listingId": "lst1", "projectId": "prj1"})
+    put(server, "subscription", {"id": "sub2", "domainId": d, "listingId": "lst1", "projectId": "prj1",
+                                 "status": "REVOKED"})
+    put(server, "subscription-grant", {"id": "grt2", "domainId": d, "listingId": "lst1", "subscriptionTargetId": "tgt1",
+                                       "environmentId": "env1", "assetId": "ast1", "subscriptionIds": ["sub1", "sub2"]})
+    put(server, "subscription-grant", {"id": "grt3", "domainId": d, "listingId": "lst1", "subscriptionTargetId": "tgt1",
+                                       "environmentId": "env1", "assetId": "ast1", "subscriptionId": "sub1",
+                                       "owningProjectId": "prj9"})
+    dz = server.client("datazone", account)
+
+    def ids(**kw):
+        return sorted(g["id"] for g in dz.list_subscription_grants(domainIdentifier=d, **kw)["items"])
+
+    assert ids(subscriptionId="sub2") == ["grt2"]
+    assert ids(subscriptionId="sub1") == ["grt2", "grt3"]
+    assert ids(subscriptionId="nope") == []
+    assert ids(owningProjectId="prj1") == ["grt1", "grt2"]
+    assert ids(subscribedListingId="lst1", environmentId="env1", subscriptionTargetId="tgt1") == ["grt1", "grt2", "grt3"]
+    assert dz.get_subscription_grant(domainIdentifier=d, identifier="grt2")["subscriptionId"] == "sub1"
+    sub = dz.get_subscription(domainIdentifier=d, identifier="sub2")
+    assert sub["status"] == "REVOKED"
+    assert sub["subscribedPrincipal"] == {"project": {"id": "prj1", "name": "prj1"}}
+    assert sub["subscribedListing"]["id"] == "lst1"
+    assert sub["subscribedListing"]["item"]["assetListing"]["entityId"] == "ast1"
+    assert [s["id"] for s in dz.list_subscriptions(domainIdentifier=d, status="APPROVED")["items"]] == ["sub1"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        dz.get_subscription(domainIdentifier=d, identifier="sub9")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_in_progress_statuses_are_recorded_in_order_and_a_listing_id_is_not_an_asset_id(server, account):
+    """UpdateSubscriptionGrantStatus (API reference): status is one of GRANT_PENDING | REVOKE_PENDING |
+    GRANT_IN_PROGRESS | REVOKE_IN_PROGRESS | GRANTED | REVOKED | GRANT_FAILED | REVOKE_FAILED, set per
+    asset (assetIdentifier = the asset id, as AWS's own sample passes assetListing.assetId:
+    awslabs/data-solutions-framework-on-aws datazone-msk-authorizer-metadata-collector)."""
+    d = f"dzd_p{account}"
+    s4_domain(server, account, d)
+    dz = server.client("datazone", account)
+    out = dz.update_subscription_grant_status(domainIdentifier=d, identifier="grt1", assetIdentifier="ast1",
+                                              status="GRANT_IN_PROGRESS")
+    assert out["status"] == "IN_PROGRESS"
+    dz.update_subscription_grant_status(domainIdentifier=d, identifier="grt1", assetIdentifier="ast1", status="GRANTED")
+    dz.update_subscription_grant_status(domainIdentifier=d, identifier="grt1", assetIdentifier="ast1",
+                                        status="REVOKE_IN_PROGRESS")
+    dz.update_subscription_grant_status(domainIdentifier=d, identifier="grt1", assetIdentifier="ast1", status="REVOKED")
+    # The listing id is not the asset id: refused, and nothing is recorded.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        dz.update_subscription_grant_status(domainIdentifier=d, identifier="grt1", assetIdentifier="lst1",
+                                            status="GRANTED")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    status, g = post(server, "/lakewarden-test/datazone/get", {"kind": "subscription-grant", "domainId": d, "id": "grt1"})
+    assert g["history"] == ["GRANT_IN_PROGRESS", "GRANTED", "REVOKE_IN_PROGRESS", "REVOKED"]
+    assert g["status"] == "COMPLETED"

@@ -7,8 +7,22 @@ Registered the way moto registers its own services: this module also answers to 
 (REST-JSON, real paths) and moto's serializer shapes the answers from that same model.
 
 Operations served (the ones datazone-subscriber calls): GetEnvironment, GetSubscriptionTarget,
-GetListing, GetSubscriptionGrant, UpdateSubscriptionGrantStatus, and for the scheduled reconcile
-ListProjects, ListEnvironments, ListSubscriptionGrants.
+GetListing, GetSubscriptionGrant, UpdateSubscriptionGrantStatus, GetSubscription, and for the
+scheduled reconcile ListProjects, ListEnvironments, ListSubscriptionGrants (filters
+``environmentId``, ``subscriptionTargetId``, ``subscribedListingId``, ``subscriptionId``,
+``owningProjectId``, as in the API reference), ListSubscriptions (``status``,
+``subscribedListingId``, ``owningProjectId``, ``subscriptionRequestIdentifier``).
+
+GetListing answers a Glue table listing the way AWS produces it (see docs/aws-semantics.md):
+``item.assetListing.forms`` is one JSON *string*; parsed once it is an object keyed by form name
+whose values are objects. By default it is what a Glue data source run publishes:
+``GlueTableForm`` with ``catalogId``, ``region``, ``tableArn``, ``tableName``,
+``tableDescription``, ``sourceClassification``, ``sourceLocation``, ``columns``,
+``lakeFormationDetails`` and **no ``databaseName``** (the database is only in ``tableArn``), next
+to a ``DataSourceReferenceForm``; a listing put with ``"formStyle": "create-asset"`` carries
+``databaseName`` too (the shape of the API reference's CreateAsset example for
+``amazon.datazone.GlueTableFormType`` revision 13). ``"assetType": "GlueViewAssetType"`` gives a
+``GlueViewForm`` instead.
 
 State lives on ``datazone_backends[account][region]`` (the domain's account), so
 ``POST /moto-api/reset`` clears it. A domain is found from any account (accounts associated
@@ -22,9 +36,15 @@ other kind names its ``domainId``. KIND is one of
 - ``project``: id, domainId, name (environments create their project too)
 - ``environment``: id, domainId, projectId, name, awsAccountId, region, userRoleArn, subDatabase
 - ``subscription-target``: id, domainId, environmentId, projectId, name, type, databaseName
-- ``listing``: id, domainId, revision, assetId, databaseName, tableName, catalogId, region
+- ``listing``: id, domainId, revision, assetId, databaseName, tableName, catalogId, region,
+  sourceLocation, ownerProjectId, assetType (GlueTableAssetType), formStyle (data-source |
+  create-asset)
+- ``subscription``: id, domainId, listingId, listingRevision, projectId (the subscribed
+  project), status (APPROVED | REVOKED | CANCELLED; APPROVED by default), subscriptionRequestId
 - ``subscription-grant``: id, domainId, listingId, listingRevision, subscriptionTargetId,
-  environmentId, assetId, status (of the asset; GRANT_PENDING by default)
+  environmentId, assetId, status (of the asset; GRANT_PENDING by default), subscriptionIds (the
+  subscriptions this grant serves: "Multiple subscriptions can exist for a single grant"),
+  owningProjectId (default: the subscription target's project)
 
 and read it back with ``POST /lakewarden-test/datazone/get {"kind", "domainId", "id"}`` (a grant
 comes with ``history``: every status UpdateSubscriptionGrantStatus set, in order).
@@ -41,7 +61,8 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
 
 SERVICE = "datazone"
-KINDS = ("domain", "project", "environment", "subscription-target", "listing", "subscription-grant")
+KINDS = ("domain", "project", "environment", "subscription-target", "listing", "subscription", "subscription-grant")
+SUBSCRIPTION_STATUSES = ("APPROVED", "REVOKED", "CANCELLED")
 ASSET_STATUSES = ("GRANT_PENDING", "REVOKE_PENDING", "GRANT_IN_PROGRESS", "REVOKE_IN_PROGRESS",
                   "GRANTED", "REVOKED", "GRANT_FAILED", "REVOKE_FAILED")
 _lock = threading.RLock()
@@ -118,15 +139,40 @@ def _target(t):
 
 def _listing(li):
     region = li.get("region", "us-east-1")
-    form = {"catalogId": li.get("catalogId"), "region": region, "databaseName": li.get("databaseName"),
-            "tableName": li.get("tableName"),
-            "tableArn": f"arn:aws:glue:{region}:{li.get('catalogId')}:table/{li.get('databaseName')}/{li.get('tableName')}"}
+    catalog, db, table = li.get("catalogId"), li.get("databaseName"), li.get("tableName")
+    view = li.get("assetType") == "GlueViewAssetType"
+    form = {"catalogId": catalog, "region": region,
+            "tableArn": f"arn:aws:glue:{region}:{catalog}:table/{db}/{table}", "tableName": table,
+            "tableDescription": "EMPTY", "sourceClassification": li.get("sourceClassification", "parquet"),
+            "sourceLocation": li.get("sourceLocation", "EMPTY"),
+            "columns": [{"columnName": c, "dataType": "string", "columnDescription": "EMPTY"}
+                        for c in li.get("columns", ["id"])],
+            "lakeFormationDetails": {"lakeFormationManagedTable": True}}
+    if li.get("formStyle") == "create-asset":
+        form["databaseName"] = db
+    forms = {"GlueViewForm" if view else "GlueTableForm": form,
+             "DataSourceReferenceForm": {"filterableDataSourceId": li.get("dataSourceId", "ds_lakewarden_test")}}
     return {"id": li["id"], "domainId": li["domainId"], "listingRevision": str(li.get("revision", "1")),
-            "name": li.get("tableName"), "status": "ACTIVE", "createdAt": li["createdAt"],
+            "name": table, "status": "ACTIVE", "createdAt": li["createdAt"],
             "createdBy": "lakewarden-test",
             "item": {"assetListing": {"assetId": li.get("assetId", li["id"]), "assetRevision": "1",
-                                      "assetType": "GlueTableAssetType",
-                                      "forms": json.dumps({"GlueTableForm": form})}}}
+                                      "assetType": li.get("assetType", "GlueTableAssetType"),
+                                      "owningProjectId": li.get("ownerProjectId", "prj_producer"),
+                                      "forms": json.dumps({k: v for k, v in forms.items()}, indent=2)}}}
+
+
+def _subscription(d, sub):
+    li = d.get("listing", {}).get(sub["listingId"], {})
+    return {"id": sub["id"], "domainId": sub["domainId"], "createdBy": "lakewarden-test", "status": sub["status"],
+            "createdAt": sub["createdAt"], "updatedAt": sub.get("updatedAt", sub["createdAt"]),
+            "subscribedPrincipal": {"project": {"id": sub["projectId"], "name": sub["projectId"]}},
+            "subscribedListing": {
+                "id": sub["listingId"], "revision": str(sub.get("listingRevision", li.get("revision", "1"))),
+                "name": li.get("tableName", sub["listingId"]), "description": "",
+                "ownerProjectId": li.get("ownerProjectId", "prj_producer"),
+                "item": {"assetListing": {"entityId": li.get("assetId", sub["listingId"]), "entityRevision": "1",
+                                          "entityType": li.get("assetType", "GlueTableAssetType")}}},
+            "subscriptionRequestId": sub.get("subscriptionRequestId", f"req_{sub['id']}")}
 
 
 def _overall(assets):
@@ -148,7 +194,8 @@ def _grant(g):
             "updatedAt": g["updatedAt"], "environmentId": g.get("environmentId"),
             "subscriptionTargetId": g["subscriptionTargetId"],
             "grantedEntity": {"listing": {"id": g["listingId"], "revision": str(g.get("listingRevision", "1"))}},
-            "status": _overall(g["assets"]), "assets": copy.deepcopy(g["assets"])}
+            "status": _overall(g["assets"]), "assets": copy.deepcopy(g["assets"]),
+            **({"subscriptionId": g["subscriptionIds"][0]} if g.get("subscriptionIds") else {})}
 
 
 # --- the API ---------------------------------------------------------------------------------
@@ -228,10 +275,26 @@ class DataZoneResponse(BaseResponse):
         d = self._domain()
         filters = {"subscriptionTargetId": self._get_param("subscriptionTargetId"),
                    "environmentId": self._get_param("environmentId"),
-                   "listingId": self._get_param("subscribedListingId")}
+                   "listingId": self._get_param("subscribedListingId"),
+                   "owningProjectId": self._get_param("owningProjectId")}
+        subscription = self._get_param("subscriptionId")
         grants = [g for g in d.get("subscription-grant", {}).values()
-                  if all(v is None or g.get(k) == v for k, v in filters.items())]
+                  if all(v is None or g.get(k) == v for k, v in filters.items())
+                  and (subscription is None or subscription in g.get("subscriptionIds", []))]
         return ActionResult({"items": [_grant(g) for g in grants]})
+
+    def get_subscription(self):
+        d = self._domain()
+        return ActionResult(_subscription(d, _get(d, "subscription", self._get_param("identifier"), "Subscription")))
+
+    def list_subscriptions(self):
+        d = self._domain()
+        filters = {"status": self._get_param("status"), "listingId": self._get_param("subscribedListingId"),
+                   "projectId": self._get_param("owningProjectId"),
+                   "subscriptionRequestId": self._get_param("subscriptionRequestIdentifier")}
+        subs = [x for x in d.get("subscription", {}).values()
+                if all(v is None or x.get(k) == v for k, v in filters.items())]
+        return ActionResult({"items": [_subscription(d, x) for x in subs]})
 
 
 _D = r"(?P<domainIdentifier>[^/]+)"
@@ -244,6 +307,8 @@ url_paths = {
         DataZoneResponse.dispatch,
     "{0}/v2/domains/" + _D + "/listings/(?P<identifier>[^/]+)$": DataZoneResponse.dispatch,
     "{0}/v2/domains/" + _D + "/subscription-grants$": DataZoneResponse.dispatch,
+    "{0}/v2/domains/" + _D + "/subscriptions$": DataZoneResponse.dispatch,
+    "{0}/v2/domains/" + _D + "/subscriptions/(?P<identifier>[^/]+)$": DataZoneResponse.dispatch,
     "{0}/v2/domains/" + _D + "/subscription-grants/(?P<identifier>[^/]+)$": DataZoneResponse.dispatch,
     "{0}/v2/domains/" + _D + "/subscription-grants/(?P<identifier>[^/]+)/status/(?P<assetIdentifier>[^/]+)$":
         DataZoneResponse.dispatch,
@@ -290,10 +355,23 @@ def _put(environ, body):
             if env is None:
                 return 404, {"error": f"environment {item.get('environmentId')} not found"}
             item.setdefault("projectId", env["projectId"])
+        if kind == "subscription":
+            missing = [k for k in ("listingId", "projectId") if not item.get(k)]
+            if missing:
+                return 400, {"error": f"a subscription needs {missing}"}
+            item.setdefault("status", "APPROVED")
+            if item["status"] not in SUBSCRIPTION_STATUSES:
+                return 400, {"error": f"status must be one of {SUBSCRIPTION_STATUSES}"}
+            item["updatedAt"] = now
         if kind == "subscription-grant":
             missing = [k for k in ("listingId", "subscriptionTargetId") if not item.get(k)]
             if missing:
                 return 400, {"error": f"a subscription grant needs {missing}"}
+            if item.get("subscriptionId") and not item.get("subscriptionIds"):
+                item["subscriptionIds"] = [item.pop("subscriptionId")]
+            target = domain.get("subscription-target", {}).get(item["subscriptionTargetId"]) or {}
+            if "owningProjectId" not in item and target.get("projectId"):
+                item["owningProjectId"] = target["projectId"]
             status = item.pop("status", "GRANT_PENDING")
             if status not in ASSET_STATUSES:
                 return 400, {"error": f"status must be one of {ASSET_STATUSES}"}
