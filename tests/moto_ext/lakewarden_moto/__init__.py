@@ -12,6 +12,7 @@ EXTENSIONS = [
     "lf_fixes",
     "lf_regrant",
     "lf_settings",
+    "lf_register",
     "ram_ext",
     "ram_invitations",
     "lf_catalog_policy",
