@@ -31,8 +31,10 @@ def zero_etl_statement(producer, source="111111111111"):
             "Resource": [f"arn:aws:glue:{REGION}:{producer}:catalog", f"arn:aws:glue:{REGION}:{producer}:database/db"]}
 
 
-def put_policy(glue, statements, hash_=None):
-    kw = {"PolicyInJson": json.dumps({"Version": "2012-10-17", "Statement": statements}), "EnableHybrid": "TRUE"}
+def put_policy(glue, statements, hash_=None, hybrid="TRUE"):
+    kw = {"PolicyInJson": json.dumps({"Version": "2012-10-17", "Statement": statements})}
+    if hybrid:
+        kw["EnableHybrid"] = hybrid
     if hash_:
         kw["PolicyHashCondition"] = hash_
     return glue.put_resource_policy(**kw)["PolicyHash"]
@@ -119,3 +121,25 @@ def test_an_explicit_deny_blocks_even_with_the_allow(server, setup):
     put_policy(glue, [share_statement(producer), deny])
     grant(lf, consumer, {"Database": {"Name": "cur_org"}}, ["DESCRIBE"])
     assert consumer_view(server, consumer) == (0, [])
+
+
+def test_after_ram_grants_a_policy_is_saved_only_with_enable_hybrid(server, setup):
+    """Same page, section "When granting cross-account permissions using the AWS Glue Data Catalog
+    resource policy"; Glue API reference, PutResourcePolicy EnableHybrid: "otherwise the call fails"."""
+    producer, consumer, glue, lf = setup
+    # No cross-account grant yet: saved without EnableHybrid.
+    h = put_policy(glue, [zero_etl_statement(producer)], hybrid=None)
+    # A same-account grant does not involve RAM.
+    lf.grant_permissions(Principal={"DataLakePrincipalIdentifier": f"arn:aws:iam::{producer}:role/r"},
+                         Resource={"Database": {"Name": "cur_org"}}, Permissions=["DESCRIBE"])
+    h = put_policy(glue, [zero_etl_statement(producer), share_statement(producer)], h, hybrid="FALSE")
+    grant(lf, consumer, {"Database": {"Name": "cur_org"}}, ["DESCRIBE"])
+    for hybrid in (None, "FALSE"):
+        with pytest.raises(ClientError) as e:
+            put_policy(glue, [share_statement(producer)], h, hybrid=hybrid)
+        assert e.value.response["Error"]["Code"] == "InvalidInputException"
+    # Unchanged, and saved once EnableHybrid is TRUE.
+    stored = json.loads(glue.get_resource_policy()["PolicyInJson"])
+    assert [s["Sid"] for s in stored["Statement"]] == ["Inbound", "AllowRamShare"]
+    put_policy(glue, [share_statement(producer)], h, hybrid="TRUE")
+    assert [s["Sid"] for s in json.loads(glue.get_resource_policy()["PolicyInJson"])["Statement"]] == ["AllowRamShare"]

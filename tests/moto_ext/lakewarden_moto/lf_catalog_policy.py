@@ -21,6 +21,15 @@ resource with its RAM share): a grant made before the policy existed stays share
 grant stays blocked after the statement is added, until it is granted again (the AWS page does
 not say that a blocked association heals by itself, so the strict reading is used).
 
+Second rule of the same page (section "When granting cross-account permissions using the AWS
+Glue Data Catalog resource policy"): once the account has made cross-account grants that involve
+RAM resource shares, saving a catalog resource policy needs ``EnableHybrid = 'TRUE'``; the Glue
+API reference (PutResourcePolicy, EnableHybrid) says "otherwise the call fails". Here the call
+then fails with ``InvalidInputException`` (one of PutResourcePolicy's documented errors; the
+exact code AWS uses is not documented) and the policy is left as it was. "Grants that involve
+RAM" = a named-resource Lake Formation grant of this account's catalog to another account,
+organization or external principal, or a RAM share of this account holding Glue resources.
+
 Evaluation: an explicit ``Deny`` of ``glue:ShareResource`` to RAM on the resource blocks; else
 an ``Allow`` whose ``Action`` matches ``glue:ShareResource`` (wildcards allowed), whose
 ``Principal`` is ``*`` or names the service ``ram.amazonaws.com``, and whose ``Resource``
@@ -109,8 +118,49 @@ def shared(producer, region, perm):
     return not getattr(perm, "lakewarden_ram_blocked", False)
 
 
+def ram_grants_exist(account, region):
+    """Whether this account has made cross-account grants that involve RAM resource shares."""
+    from moto.lakeformation.models import lakeformation_backends
+    from moto.ram.models import ram_backends
+
+    if account in lakeformation_backends:
+        for catalog in list(lakeformation_backends[account][region].grants.values()):
+            for perm in list(catalog.permissions):
+                r = perm.resource or {}
+                if resource_arn(region, account, r) is None:
+                    continue
+                owner = next((r[k].get("CatalogId") for k in ("Database", "Table", "TableWithColumns")
+                              if isinstance(r.get(k), dict)), None) or account
+                if owner == account and _external((perm.principal or {}).get("DataLakePrincipalIdentifier"), account):
+                    return True
+    if account in ram_backends:
+        for share in ram_backends[account][region].resource_shares:
+            if share.status == "ACTIVE" and any(":glue:" in a for a in share.resource_arns):
+                return True
+    return False
+
+
 def install():
+    from moto.glue.exceptions import GlueClientError
+    from moto.glue.models import GlueBackend
     from moto.lakeformation.models import LakeFormationBackend
+
+    class InvalidInput(GlueClientError):
+        def __init__(self, message):
+            super().__init__("InvalidInputException", message)
+
+    previous_put = GlueBackend.put_resource_policy
+
+    def put_resource_policy(self, policy_in_json, resource_arn=None, policy_hash_condition=None,
+                            policy_exists_condition=None, enable_hybrid=None):
+        if enable_hybrid != "TRUE" and ram_grants_exist(self.account_id, self.region_name):
+            raise InvalidInput("This account has made cross-account grants that use AWS RAM resource shares: "
+                               "save the Data Catalog resource policy with EnableHybrid='TRUE'.")
+        return previous_put(self, policy_in_json, resource_arn=resource_arn,
+                            policy_hash_condition=policy_hash_condition,
+                            policy_exists_condition=policy_exists_condition, enable_hybrid=enable_hybrid)
+
+    GlueBackend.put_resource_policy = put_resource_policy
 
     from . import ram_invitations
 
