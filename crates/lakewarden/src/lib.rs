@@ -6,6 +6,7 @@ pub mod aws;
 pub mod config;
 pub mod events;
 pub mod lf;
+pub mod metrics;
 pub mod policy;
 pub mod principal;
 pub mod report;
