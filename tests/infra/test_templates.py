@@ -306,6 +306,19 @@ def test_every_fixture_matches_exactly_its_functions_rule(server, deployed):
         assert [(a, fn) for a, _, fn in matched] == [(account, owners[f])], (f, matched)
 
 
+def test_documented_events_match_the_datazone_rule(server, deployed):
+    """tests/events/documented/: DataZone events in the shapes AWS documents (see its README)."""
+    rules = [(a, r, fn) for a, r, fn in rules_of(server, deployed) if r.get("EventPattern")]
+    ev = client(server, "events", SRC)
+    documented = sorted((EVENTS / "documented").glob("*.json"))
+    assert documented
+    for path in documented:
+        event = path.read_text()
+        matched = [(a, fn) for a, r, fn in rules
+                   if ev.test_event_pattern(EventPattern=r["EventPattern"], Event=event)["Result"]]
+        assert matched == [(json.loads(event)["account"], "datazone-subscriber")], (path.name, matched)
+
+
 def test_rules_reject_what_is_not_theirs(server, deployed):
     """The patterns are not catch-alls: a partition change, another account's or another domain's
     event matches no rule (the same fixtures, one field changed)."""
