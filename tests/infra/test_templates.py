@@ -546,7 +546,7 @@ def test_stackset_commands_deploy_to_every_account_of_the_ou(server):
                       f"      database: cur_org\n      roles: [\"arn:aws:iam::{acct}:role/glue-job\"]\n")
     out = subprocess.run(["make", "-s", "--no-print-directory", "stackset-commands", f"OU={ou}",
                           f"REGIONS={' '.join(regions)}", "CODE_BUCKET=lw-artifacts", "ALERT_EMAIL=ops@example.com",
-                          "CONSUMER_ROLE_NAMES=glue-job,analyst-*", "TARGET_ROLES=zetl-target"],
+                          "CONSUMER_ROLE_NAMES=glue-job,analyst-*", "TARGET_ROLES=zetl-target,zetl-backfill"],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
     commands = [shlex.split(line) for line in out.splitlines() if line.strip()]
     assert [c[2] for c in commands] == ["create-stack-set", "create-stack-instances"] * 2
@@ -580,7 +580,8 @@ def test_stackset_commands_deploy_to_every_account_of_the_ou(server):
                     assert by_action["iam:PutRolePolicy"] == {f"arn:aws:iam::{acct}:role/glue-job",
                                                               f"arn:aws:iam::{acct}:role/analyst-*"}
                 if fn == "integration-doctor":
-                    assert f"arn:aws:iam::{acct}:role/zetl-target" in by_action["iam:PutRolePolicy"]
+                    # Every name of the list (the template used to prefix only the first one).
+                    assert {f"arn:aws:iam::{acct}:role/zetl-target", f"arn:aws:iam::{acct}:role/zetl-backfill"} <= by_action["iam:PutRolePolicy"]
                     assert all(r.startswith(f"arn:aws:iam::{acct}:role/") for r in by_action["iam:PutRolePolicy"])
             # No configuration parameter of the stack's own: the account's is used.
             with pytest.raises(Exception):
