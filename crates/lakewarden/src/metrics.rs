@@ -77,6 +77,35 @@ pub fn merge_into(line: &mut Map<String, Value>, emf: Value) {
     }
 }
 
+/// The single JSON report line of an invocation, EMF members at its root: the shape the JSON
+/// `tracing` formatter of [`crate::runtime::init_tracing`] gives the report event
+/// (`{"level":"INFO","fields":{"message":"report","report":"<report JSON>","function":"…"}}`),
+/// so log readers keep working, plus `_aws`, `Function` and the metric values. Write it to stdout
+/// as one line (it does not go through `tracing`, whose fields cannot hold the `_aws` object, and
+/// the metrics must not depend on the log level).
+pub fn report_line(report: &Report, emf: Value) -> String {
+    let mut line = Map::new();
+    line.insert("level".into(), json!("INFO"));
+    line.insert(
+        "fields".into(),
+        json!({
+            "message": "report",
+            "report": serde_json::to_string(report).unwrap_or_default(),
+            "function": report.function,
+        }),
+    );
+    merge_into(&mut line, emf);
+    Value::Object(line).to_string()
+}
+
+/// Milliseconds since the Unix epoch, for [`emf`]'s `timestamp_ms`.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// CloudWatch metric units (`MetricDatum` `Unit` in the CloudWatch API Reference; the EMF
 /// specification's schema lists the same values).
 pub const UNITS: [&str; 27] = [
@@ -356,6 +385,22 @@ mod tests {
         assert_eq!(check_emf(&line), Vec::<String>::new());
         // The report is still there, untouched.
         assert_eq!(line["report"]["function"], "catalog-sharer");
+    }
+
+    #[test]
+    fn the_report_line_is_one_valid_emf_line_that_keeps_the_report_field() {
+        let r = report();
+        let text = report_line(&r, emf(&r, 412, true, now_ms()));
+        assert!(!text.contains('\n'));
+        let line: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(check_emf(&line), Vec::<String>::new());
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["fields"]["message"], "report");
+        assert_eq!(line["fields"]["function"], "catalog-sharer");
+        let inner: Report =
+            serde_json::from_str(line["fields"]["report"].as_str().unwrap()).unwrap();
+        assert_eq!(inner, r);
+        assert!(line["_aws"]["Timestamp"].as_i64().unwrap() > 1_700_000_000_000);
     }
 
     #[test]
