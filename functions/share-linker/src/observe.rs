@@ -1,18 +1,22 @@
-//! Read the consumer account's state once.
+//! Read the consumer account's state, once per round, through the adapters. Decides nothing.
 
 use std::collections::BTreeMap;
 
-use lakewarden::aws::{glue, iam, lakeformation, ram, Aws, AwsResult};
+use lakewarden::arn;
+use lakewarden::aws::{glue, iam, lakeformation, ram, Aws, AwsError, AwsResult};
 use lakewarden::config::Consumer;
 use lakewarden::policy;
 
-use crate::plan::{Observed, POLICY_NAME};
+use crate::plan::{matches, Catalog, POLICY_NAME};
 
+/// Round 0: every invitation this account received.
 pub async fn invitations(aws: &Aws) -> AwsResult<Vec<ram::Invitation>> {
     ram::list_invitations(&aws.ram).await
 }
 
-pub async fn observe(aws: &Aws, cfg: &Consumer) -> AwsResult<Observed> {
+/// Round 1: shared databases of trusted producers, this account's databases, the tables of the
+/// shared databases a link entry reads, every grant, and the configured roles' inline policy.
+pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
     let account = aws.account_id().await?;
     let foreign: Vec<_> = glue::get_foreign_databases(&aws.glue)
         .await?
@@ -33,22 +37,17 @@ pub async fn observe(aws: &Aws, cfg: &Consumer) -> AwsResult<Observed> {
     for link in cfg.links.iter().filter(|l| l.s3_read_policy) {
         for d in &foreign {
             let producer = d.catalog_id.clone().unwrap_or_default();
-            let m = globset::Glob::new(&link.database)
-                .map(|g| g.compile_matcher().is_match(&d.name))
-                .unwrap_or(false);
-            if producer == link.producer
-                && m
-                && !tables.contains_key(&(producer.clone(), d.name.clone()))
-            {
+            let key = (producer.clone(), d.name.clone());
+            if matches(link, &producer, &d.name) && !tables.contains_key(&key) {
                 let t = glue::get_tables(&aws.glue, Some(&producer), &d.name).await?;
-                tables.insert((producer, d.name.clone()), t);
+                tables.insert(key, t);
             }
         }
     }
     let permissions = lakeformation::list_permissions(&aws.lakeformation, &account).await?;
     let mut role_policies = BTreeMap::new();
     for role in cfg.links.iter().flat_map(|l| l.roles.iter()) {
-        if role_policies.contains_key(role) || role.split(':').nth(4) != Some(account.as_str()) {
+        if role_policies.contains_key(role) || arn::account_of(role) != account {
             continue;
         }
         let doc = iam::get_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME)
@@ -56,11 +55,12 @@ pub async fn observe(aws: &Aws, cfg: &Consumer) -> AwsResult<Observed> {
             .map(|t| policy::parse_document(&t))
             .transpose()
             .map_err(|e| {
-                lakewarden::AwsError::new(Some("MalformedPolicyDocument"), e.to_string())
+                AwsError::new(Some("MalformedPolicyDocument"), e.to_string())
+                    .on(format!("{role} policy {POLICY_NAME}"))
             })?;
         role_policies.insert(role.clone(), doc);
     }
-    Ok(Observed {
+    Ok(Catalog {
         account,
         foreign,
         own,

@@ -1,5 +1,10 @@
 use super::*;
+use crate::trigger::Scope;
 use lakewarden::config::parse;
+use lakewarden::lf::LfResource;
+use lakewarden::policy;
+use lakewarden::reconcile::{Action, Link as GlueLink, PolicyTarget, PolicyWrite};
+use serde_json::json;
 
 const ME: &str = "222222222222";
 const PROD: &str = "111111111111";
@@ -21,8 +26,8 @@ fn db(name: &str, catalog: &str, target: Option<(&str, &str)>) -> DatabaseInfo {
     }
 }
 
-fn shared() -> Observed {
-    Observed {
+fn shared() -> Catalog {
+    Catalog {
         account: ME.into(),
         foreign: vec![db("cur_org", PROD, None)],
         tables: [(
@@ -49,9 +54,64 @@ fn inv(sender: &str, status: &str) -> Invitation {
     }
 }
 
-fn ram(mentions: &[&str]) -> Trigger {
-    Trigger::Ram {
+fn ram(mentions: &[&str]) -> Scope {
+    Scope::Ram {
         mentions: mentions.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+fn policy_writes(p: &Plan) -> Vec<&PolicyWrite> {
+    p.actions()
+        .filter_map(|a| match a {
+            Action::Policy(w) => Some(w),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Apply a plan to the observed model (what the driver would leave behind).
+fn apply_to(obs: &mut Catalog, p: &Plan) {
+    for a in p.actions() {
+        match a {
+            Action::CreateLink(GlueLink::Database {
+                name,
+                producer,
+                database,
+            }) => {
+                obs.own
+                    .insert(name.clone(), db(name, ME, Some((producer, database))));
+            }
+            Action::DeleteLink(GlueLink::Database { name, .. }) => {
+                obs.own.remove(name);
+            }
+            Action::LfGrant(g) => obs.permissions.add(g.clone()),
+            Action::LfRevoke(g) => {
+                let mut rest = lakewarden::lf::LfState::default();
+                for h in obs.permissions.iter() {
+                    if h.principal == g.principal && h.resource == g.resource {
+                        let left = LfGrant {
+                            permissions: h.permissions.difference(&g.permissions).cloned().collect(),
+                            grantable: h.grantable.difference(&g.grantable).cloned().collect(),
+                            ..h.clone()
+                        };
+                        if !left.is_empty() {
+                            rest.add(left);
+                        }
+                    } else {
+                        rest.add(h);
+                    }
+                }
+                obs.permissions = rest;
+            }
+            Action::Policy(PolicyWrite {
+                target: PolicyTarget::IamInline { role_arn, .. },
+                planned,
+                ..
+            }) => {
+                obs.role_policies.insert(role_arn.clone(), planned.clone());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }
 
@@ -64,24 +124,16 @@ fn only_trusted_invitations_are_accepted_and_untrusted_alert_on_ram_events_only(
         inv(PROD, "ACCEPTED"),
     ];
     let p = plan_invitations(&cfg, &invs, &ram(&[]));
-    assert_eq!(p.actions.len(), 1);
-    assert!(matches!(&p.actions[0], Action::AcceptInvitation { sender, .. } if sender == PROD));
+    assert_eq!(p.steps.len(), 1);
+    assert!(matches!(&p.steps[0].action, Action::RamAccept { sender, .. } if sender == PROD));
     assert_eq!(p.skipped.len(), 1);
     assert_eq!(p.attention.len(), 1);
     assert!(p.attention[0].contains("999999999999"));
-    for t in [Trigger::Schedule, Trigger::Glue] {
+    for t in [Scope::Schedule, Scope::Glue] {
         let p = plan_invitations(&cfg, &invs, &t);
         assert!(p.attention.is_empty(), "alerted once, on the RAM event");
-        assert_eq!(
-            p.actions.len(),
-            1,
-            "trusted ones are accepted on any trigger"
-        );
-        assert_eq!(
-            p.skipped.len(),
-            1,
-            "and the untrusted one is still reported"
-        );
+        assert_eq!(p.steps.len(), 1, "trusted ones are accepted on any trigger");
+        assert_eq!(p.skipped.len(), 1, "and the untrusted one is still reported");
     }
 }
 
@@ -107,21 +159,28 @@ fn an_untrusted_invitation_alerts_only_on_the_ram_event_that_names_it() {
 }
 
 #[test]
+fn the_rounds_dispatch_on_what_was_observed() {
+    let cfg = consumer("");
+    let p = plan(
+        &cfg,
+        &Scope::Schedule,
+        &Observed::Invitations(vec![inv(PROD, "PENDING")]),
+    );
+    assert_eq!(p.steps[0].action.kind(), "ram.accept_invitation");
+    let p = plan(&cfg, &Scope::Schedule, &Observed::Catalog(Box::new(shared())));
+    assert_eq!(p.steps[0].action.kind(), "glue.create_resource_link");
+}
+
+#[test]
 fn link_grants_and_policy_for_a_new_share() {
-    let p = plan(&consumer(""), &shared());
-    assert!(p.actions.contains(&Action::CreateLink {
-        name: "cur_org_linked".into(),
-        producer: PROD.into(),
-        database: "cur_org".into()
-    }));
-    let grants: Vec<_> = p
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Grant(g) => Some(g),
-            _ => None,
-        })
-        .collect();
+    let p = plan_catalog(&consumer(""), &shared());
+    assert!(p.actions().any(|a| *a
+        == Action::CreateLink(GlueLink::Database {
+            name: "cur_org_linked".into(),
+            producer: PROD.into(),
+            database: "cur_org".into()
+        })));
+    let grants = p.grants();
     assert_eq!(grants.len(), 3);
     assert!(grants.iter().any(|g| g.resource
         == LfResource::Database {
@@ -134,19 +193,23 @@ fn link_grants_and_policy_for_a_new_share() {
             database: "cur_org".into()
         }
         && g.permissions.len() == 2));
-    let Some(Action::PutRolePolicy { document, .. }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::PutRolePolicy { .. }))
-    else {
-        panic!("no policy")
-    };
-    let st = policy::statements(document);
+    let w = policy_writes(&p);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind(), "iam.put_role_policy");
+    assert_eq!(
+        w[0].target,
+        PolicyTarget::IamInline {
+            role_arn: ROLE.into(),
+            name: POLICY_NAME.into()
+        }
+    );
+    let st = policy::statements(w[0].planned.as_ref().unwrap());
     assert_eq!(st.len(), 2);
     assert_eq!(
         st[0]["Resource"],
         json!(["arn:aws:s3:::cur-data/cur/legacy_all/*"])
     );
+    assert_eq!(st[1]["Resource"], json!("arn:aws:s3:::cur-data"));
     assert_eq!(
         st[1]["Condition"]["StringLike"]["s3:prefix"],
         json!(["cur/legacy_all/*"])
@@ -157,27 +220,11 @@ fn link_grants_and_policy_for_a_new_share() {
 fn converged_state_plans_nothing() {
     let cfg = consumer("");
     let mut obs = shared();
-    let first = plan(&cfg, &obs);
-    for a in &first.actions {
-        match a {
-            Action::CreateLink {
-                name,
-                producer,
-                database,
-            } => {
-                obs.own
-                    .insert(name.clone(), db(name, ME, Some((producer, database))));
-            }
-            Action::Grant(g) => obs.permissions.add(g.clone()),
-            Action::PutRolePolicy { role, document } => {
-                obs.role_policies
-                    .insert(role.clone(), Some(document.clone()));
-            }
-            _ => {}
-        }
-    }
-    let second = plan(&cfg, &obs);
-    assert!(second.actions.is_empty(), "{:?}", second.actions);
+    let first = plan_catalog(&cfg, &obs);
+    apply_to(&mut obs, &first);
+    let second = plan_catalog(&cfg, &obs);
+    assert!(second.steps.is_empty(), "{:?}", second.steps);
+    assert!(second.already.len() >= 5, "{:?}", second.already);
 }
 
 #[test]
@@ -186,17 +233,17 @@ fn a_name_clash_is_reported_and_nothing_is_overwritten() {
     let mut obs = shared();
     obs.own
         .insert("cur_org_linked".into(), db("cur_org_linked", ME, None));
-    let p = plan(&cfg, &obs);
+    let p = plan_catalog(&cfg, &obs);
     assert!(!p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::CreateLink { .. } | Action::DeleteLink { .. })));
+        .actions()
+        .any(|a| matches!(a, Action::CreateLink(_) | Action::DeleteLink(_))));
     assert!(p.attention[0].contains("not a resource link"));
+    assert!(p.attention[0].contains("not overwritten"));
     obs.own.insert(
         "cur_org_linked".into(),
         db("cur_org_linked", ME, Some(("333333333333", "other"))),
     );
-    let p = plan(&cfg, &obs);
+    let p = plan_catalog(&cfg, &obs);
     assert!(p.attention[0].contains("333333333333:other"));
 }
 
@@ -204,40 +251,23 @@ fn a_name_clash_is_reported_and_nothing_is_overwritten() {
 fn a_withdrawn_share_removes_link_grants_and_statements() {
     let cfg = consumer("");
     let mut obs = shared();
-    let first = plan(&cfg, &obs);
-    for a in &first.actions {
-        match a {
-            Action::Grant(g) => obs.permissions.add(g.clone()),
-            Action::PutRolePolicy { role, document } => {
-                obs.role_policies
-                    .insert(role.clone(), Some(document.clone()));
-            }
-            _ => {}
-        }
-    }
-    obs.own.insert(
-        "cur_org_linked".into(),
-        db("cur_org_linked", ME, Some((PROD, "cur_org"))),
-    );
+    let first = plan_catalog(&cfg, &obs);
+    apply_to(&mut obs, &first);
     obs.foreign.clear();
     obs.tables.clear();
-    let p = plan(&cfg, &obs);
-    assert!(p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::DeleteLink { name, .. } if name == "cur_org_linked")));
-    assert_eq!(
-        p.actions
-            .iter()
-            .filter(|a| matches!(a, Action::Revoke(_)))
-            .count(),
-        3
-    );
-    assert!(p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::DeleteRolePolicy { .. })));
+    let p = plan_catalog(&cfg, &obs);
+    assert!(p.actions().any(
+        |a| matches!(a, Action::DeleteLink(GlueLink::Database { name, .. }) if name == "cur_org_linked")
+    ));
+    assert_eq!(p.revokes().len(), 3);
+    let w = policy_writes(&p);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind(), "iam.delete_role_policy");
     assert!(p.attention.iter().any(|m| m.contains("gone")));
+    // And once done, nothing is left to do.
+    apply_to(&mut obs, &p);
+    let again = plan_catalog(&cfg, &obs);
+    assert!(again.steps.is_empty(), "{:?}", again.steps);
 }
 
 #[test]
@@ -245,11 +275,10 @@ fn untrusted_producers_and_foreign_roles_are_never_used() {
     let cfg = consumer("");
     let mut obs = shared();
     obs.foreign.push(db("cur_org", "999999999999", None));
-    let p = plan(&cfg, &obs);
+    let p = plan_catalog(&cfg, &obs);
     assert_eq!(
-        p.actions
-            .iter()
-            .filter(|a| matches!(a, Action::CreateLink { .. }))
+        p.actions()
+            .filter(|a| matches!(a, Action::CreateLink(_)))
             .count(),
         1
     );
@@ -260,16 +289,15 @@ fn untrusted_producers_and_foreign_roles_are_never_used() {
     .unwrap()
     .consumer
     .unwrap();
-    let p = plan(&cfg2, &shared());
-    assert!(!p.actions.iter().any(|a| matches!(a, Action::Grant(_))));
+    let p = plan_catalog(&cfg2, &shared());
+    assert!(p.grants().is_empty());
     assert!(p
         .skipped
         .iter()
         .any(|s| s.reason.contains("not in this account")));
-    assert!(p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::CreateLink { name, .. } if name == "cur_org_link")));
+    assert!(p.actions().any(
+        |a| matches!(a, Action::CreateLink(GlueLink::Database { name, .. }) if name == "cur_org_link")
+    ));
 }
 
 #[test]
@@ -281,24 +309,4 @@ fn link_names() {
     assert_eq!(link_name(&l, "x"), "x_from_a");
     l.link_name = None;
     assert_eq!(link_name(&l, "x"), "x_link");
-}
-
-#[test]
-fn triggers() {
-    let ev = json!({"detail-type": RAM_CHANGE, "source": RAM_SOURCE, "detail": {}});
-    assert_eq!(trigger(&ev).unwrap(), ram(&[]));
-    let ev = json!({"detail-type": RAM_CHANGE, "source": RAM_SOURCE,
-        "resources": ["arn:aws:ram:us-east-1:1:resource-share-invitation/i"],
-        "detail": {"event": "Resource Share Invitation", "status": "pending",
-                   "resourceShareArn": "arn:aws:ram:us-east-1:1:resource-share/s"}});
-    assert_eq!(
-        trigger(&ev).unwrap(),
-        ram(&[
-            "arn:aws:ram:us-east-1:1:resource-share-invitation/i",
-            "arn:aws:ram:us-east-1:1:resource-share/s"
-        ])
-    );
-    let s = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    assert_eq!(trigger(&s).unwrap(), Trigger::Schedule);
-    assert!(trigger(&json!({"detail-type": "x", "source": "aws.s3", "detail": {}})).is_err());
 }

@@ -1,0 +1,82 @@
+//! Pure planning for the consumer side of a shared catalog, in two rounds: pending RAM
+//! invitations ([`invitations`]), then resource links and Lake Formation grants to this
+//! account's roles ([`links`]) and the roles' S3 read policy ([`statements`]).
+
+pub mod invitations;
+pub mod links;
+pub mod statements;
+
+use std::collections::BTreeMap;
+
+use globset::Glob;
+use lakewarden::aws::glue::{DatabaseInfo, TableInfo};
+use lakewarden::aws::ram::Invitation;
+use lakewarden::config::{Consumer, Link};
+use lakewarden::lf::LfState;
+use lakewarden::reconcile::Plan;
+use serde_json::Value;
+
+use crate::trigger::Scope;
+
+pub use invitations::plan_invitations;
+pub use links::plan_catalog;
+pub use statements::{s3_statements, POLICY_NAME, SID_PREFIX};
+
+/// What one round observed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// Round 0: every resource-share invitation this account received.
+    Invitations(Vec<Invitation>),
+    /// Round 1: the catalog as it is after the invitations were handled.
+    Catalog(Box<Catalog>),
+}
+
+/// The consumer account's catalog, grants and role policies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalog {
+    pub account: String,
+    /// Databases trusted producers share with this account (catalog_id = owner).
+    pub foreign: Vec<DatabaseInfo>,
+    /// This account's databases by name (links included).
+    pub own: BTreeMap<String, DatabaseInfo>,
+    /// Tables of shared databases that are linked: (producer, database) → tables.
+    pub tables: BTreeMap<(String, String), Vec<TableInfo>>,
+    pub permissions: LfState,
+    /// Current document of each configured role's `lakewarden-share-linker` policy.
+    pub role_policies: BTreeMap<String, Option<Value>>,
+}
+
+impl Catalog {
+    pub fn visible(&self, producer: &str, database: &str) -> bool {
+        self.foreign
+            .iter()
+            .any(|d| d.catalog_id.as_deref() == Some(producer) && d.name == database)
+    }
+}
+
+/// The local name of the link for `database` (`link_name` may use `{database}`).
+pub fn link_name(link: &Link, database: &str) -> String {
+    match &link.link_name {
+        Some(n) => n.replace("{database}", database),
+        None => format!("{database}_link"),
+    }
+}
+
+/// Whether a link entry covers `producer:database`.
+pub fn matches(link: &Link, producer: &str, database: &str) -> bool {
+    link.producer == producer
+        && Glob::new(&link.database)
+            .map(|g| g.compile_matcher().is_match(database))
+            .unwrap_or(false)
+}
+
+/// One round's plan.
+pub fn plan(cfg: &Consumer, scope: &Scope, observed: &Observed) -> Plan {
+    match observed {
+        Observed::Invitations(invs) => plan_invitations(cfg, invs, scope),
+        Observed::Catalog(c) => plan_catalog(cfg, c),
+    }
+}
+
+#[cfg(test)]
+mod tests;
