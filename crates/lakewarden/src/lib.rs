@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod aws;
 pub mod config;
 pub mod events;
+pub mod explain;
 pub mod lf;
 pub mod metrics;
 pub mod policy;
