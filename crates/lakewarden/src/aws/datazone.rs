@@ -5,7 +5,7 @@ use aws_sdk_datazone::Client;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AwsError, AwsResult};
+use super::{on, AwsError, AwsResult, LocalKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Environment {
@@ -21,7 +21,10 @@ pub async fn get_environment(client: &Client, domain: &str, id: &str) -> AwsResu
         .domain_identifier(domain)
         .identifier(id)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| {
+            format!("DataZone environment {id} of domain {domain}")
+        }))?;
     Ok(Environment {
         id: o.id().unwrap_or(id).to_string(),
         project_id: o.project_id().to_string(),
@@ -55,7 +58,10 @@ pub async fn get_subscription_target(
         .environment_identifier(environment)
         .identifier(id)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| {
+            format!("DataZone subscription target {id} of environment {environment}")
+        }))?;
     let database = o.subscription_target_config().iter().find_map(|f| {
         serde_json::from_str::<Value>(f.content())
             .ok()
@@ -90,10 +96,11 @@ pub async fn get_glue_listing(
         .identifier(id)
         .set_listing_revision(revision.map(String::from))
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("DataZone listing {id} of domain {domain}")))?;
     let Some(ListingItem::AssetListing(a)) = o.item() else {
-        return Err(AwsError::new(
-            Some("UnsupportedListing"),
+        return Err(AwsError::local(
+            LocalKind::UnsupportedListing,
             format!("listing {id} is not an asset listing"),
         ));
     };
@@ -101,20 +108,96 @@ pub async fn get_glue_listing(
         .forms()
         .and_then(|f| serde_json::from_str(f).ok())
         .unwrap_or(Value::Null);
-    let form = &forms["GlueTableForm"];
-    let (Some(db), Some(table)) = (form["databaseName"].as_str(), form["tableName"].as_str())
-    else {
-        return Err(AwsError::new(
-            Some("UnsupportedListing"),
-            format!("listing {id} has no GlueTableForm with databaseName and tableName"),
+    let Some((catalog_id, db, table)) = glue_table_form(&forms) else {
+        return Err(AwsError::local(
+            LocalKind::UnsupportedListing,
+            format!("listing {id} has no GlueTableForm naming a table (databaseName and tableName, or tableArn)"),
         ));
     };
     Ok(GlueListing {
         asset_id: a.asset_id().unwrap_or_default().to_string(),
-        database: db.to_string(),
-        table: table.to_string(),
-        catalog_id: form["catalogId"].as_str().map(String::from),
+        database: db,
+        table,
+        catalog_id,
     })
+}
+
+/// The Glue table a listing's parsed `forms` name: (catalog id, database, table). A listing a
+/// Glue data source published has `catalogId`, `tableName` and `tableArn` but no
+/// `databaseName` (docs/aws-semantics.md §5, "GetListing forms"); one made with `CreateAsset`
+/// has `databaseName` too. Values AWS spells `"EMPTY"` count as absent.
+pub fn glue_table_form(forms: &Value) -> Option<(Option<String>, String, String)> {
+    let form = &forms["GlueTableForm"];
+    let field = |k: &str| {
+        form[k]
+            .as_str()
+            .filter(|v| !v.is_empty() && *v != "EMPTY")
+            .map(String::from)
+    };
+    // arn:PARTITION:glue:REGION:ACCOUNT:table/DATABASE/TABLE
+    let from_arn = field("tableArn")
+        .and_then(|a| crate::arn::Arn::parse(&a))
+        .filter(|a| a.service == "glue")
+        .and_then(|a| {
+            let mut parts = a.resource.splitn(3, '/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("table"), Some(db), Some(t)) if !db.is_empty() && !t.is_empty() => {
+                    Some((a.account.clone(), db.to_string(), t.to_string()))
+                }
+                _ => None,
+            }
+        });
+    let database = field("databaseName").or_else(|| from_arn.as_ref().map(|x| x.1.clone()))?;
+    let table = field("tableName").or_else(|| from_arn.as_ref().map(|x| x.2.clone()))?;
+    let catalog = field("catalogId").or_else(|| from_arn.map(|x| x.0).filter(|c| !c.is_empty()));
+    Some((catalog, database, table))
+}
+
+/// (status, target name) of one asset of a grant, or None when the grant has no such asset.
+pub async fn grant_asset(
+    client: &Client,
+    domain: &str,
+    grant: &str,
+    asset: &str,
+) -> AwsResult<Option<(String, Option<String>)>> {
+    let o = client
+        .get_subscription_grant()
+        .domain_identifier(domain)
+        .identifier(grant)
+        .send()
+        .await
+        .map_err(on(|| format!("DataZone subscription grant {grant}")))?;
+    Ok(o.assets().iter().find(|a| a.asset_id() == asset).map(|a| {
+        (
+            a.status().as_str().to_string(),
+            a.target_name().map(String::from),
+        )
+    }))
+}
+
+/// Ids of the APPROVED subscriptions of `project` to `listing`.
+pub async fn approved_subscriptions(
+    client: &Client,
+    domain: &str,
+    listing: &str,
+    project: &str,
+) -> AwsResult<Vec<String>> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_subscriptions()
+        .domain_identifier(domain)
+        .subscribed_listing_id(listing)
+        .owning_project_id(project)
+        .status(aws_sdk_datazone::types::SubscriptionStatus::Approved)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| {
+            format!("DataZone subscriptions of project {project} to listing {listing}")
+        }))?;
+        out.extend(page.items().iter().map(|x| x.id().to_string()));
+    }
+    Ok(out)
 }
 
 /// The status DataZone holds for one asset of a grant.
@@ -129,7 +212,8 @@ pub async fn grant_asset_status(
         .domain_identifier(domain)
         .identifier(grant)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("DataZone subscription grant {grant}")))?;
     Ok(o.assets()
         .iter()
         .find(|a| a.asset_id() == asset)
@@ -154,49 +238,38 @@ pub async fn update_grant_status(
         .set_failure_cause(failure.map(|m| FailureCause::builder().message(m).build()))
         .set_target_name(target_name.map(String::from))
         .send()
-        .await?;
+        .await
+        .map_err(on(|| {
+            format!("DataZone subscription grant {grant} asset {asset}")
+        }))?;
     Ok(())
 }
 
 /// Ids of every environment of a domain (through its projects).
 pub async fn list_environment_ids(client: &Client, domain: &str) -> AwsResult<Vec<String>> {
     let mut projects = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .list_projects()
-            .domain_identifier(domain)
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .list_projects()
+        .domain_identifier(domain)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("DataZone projects of domain {domain}")))?;
         projects.extend(page.items().iter().map(|p| p.id().to_string()));
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     let mut out = Vec::new();
     for p in projects {
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .list_environments()
-                .domain_identifier(domain)
-                .project_identifier(&p)
-                .set_next_token(token.clone())
-                .send()
-                .await?;
+        let mut pages = client
+            .list_environments()
+            .domain_identifier(domain)
+            .project_identifier(&p)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(on(|| {
+                format!("DataZone environments of project {p} in domain {domain}")
+            }))?;
             out.extend(page.items().iter().filter_map(|e| e.id().map(String::from)));
-            token = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(String::from);
-            if token.is_none() {
-                break;
-            }
         }
     }
     Ok(out)
@@ -217,7 +290,16 @@ pub async fn list_subscription_grants(
     client: &Client,
     domain: &str,
 ) -> AwsResult<Vec<GrantSummary>> {
-    list_grants(client, domain, None).await
+    list_grants(client, domain, None, None).await
+}
+
+/// The subscription grants of one subscription (`ListSubscriptionGrants` `subscriptionId`).
+pub async fn list_subscription_grants_of(
+    client: &Client,
+    domain: &str,
+    subscription: &str,
+) -> AwsResult<Vec<GrantSummary>> {
+    list_grants(client, domain, None, Some(subscription)).await
 }
 
 /// The subscription grants of one subscription target.
@@ -226,24 +308,33 @@ pub async fn list_target_grants(
     domain: &str,
     target: &str,
 ) -> AwsResult<Vec<GrantSummary>> {
-    list_grants(client, domain, Some(target)).await
+    list_grants(client, domain, Some(target), None).await
 }
 
 async fn list_grants(
     client: &Client,
     domain: &str,
     target: Option<&str>,
+    subscription: Option<&str>,
 ) -> AwsResult<Vec<GrantSummary>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .list_subscription_grants()
-            .domain_identifier(domain)
-            .set_subscription_target_id(target.map(String::from))
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .list_subscription_grants()
+        .domain_identifier(domain)
+        .set_subscription_target_id(target.map(String::from))
+        .set_subscription_id(subscription.map(String::from))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| match (target, subscription) {
+            (Some(t), _) => {
+                format!("DataZone subscription grants of target {t} in domain {domain}")
+            }
+            (None, Some(s)) => {
+                format!("DataZone subscription grants of subscription {s} in domain {domain}")
+            }
+            (None, None) => format!("DataZone subscription grants of domain {domain}"),
+        }))?;
         for g in page.items() {
             out.push(GrantSummary {
                 id: g.id().to_string(),
@@ -262,13 +353,6 @@ async fn list_grants(
                     .collect(),
             });
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -284,7 +368,8 @@ pub async fn grant_assets(
         .domain_identifier(domain)
         .identifier(grant)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("DataZone subscription grant {grant}")))?;
     Ok(o.assets()
         .iter()
         .map(|a| (a.asset_id().to_string(), a.status().as_str().to_string()))

@@ -3,7 +3,7 @@
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 
-use super::{AwsError, AwsResult};
+use super::{on, AwsError, AwsResult};
 
 /// Put one event on a bus; an entry-level failure is an error.
 pub async fn put_event(
@@ -26,14 +26,16 @@ pub async fn put_event(
                 .build(),
         )
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("EventBridge bus {bus}")))?;
     if out.failed_entry_count() > 0 {
         let e = out.entries().first();
         return Err(AwsError::new(
             e.and_then(|e| e.error_code()),
             e.and_then(|e| e.error_message())
                 .unwrap_or("PutEvents entry failed"),
-        ));
+        )
+        .on(format!("EventBridge bus {bus}")));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use aws_sdk_glue::types::{Database, Table};
 use aws_sdk_glue::Client;
 use serde::Serialize;
 
-use super::AwsResult;
+use super::{build_err, on, AwsResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DatabaseInfo {
@@ -55,24 +55,37 @@ pub async fn get_databases(
     catalog_id: Option<&str>,
 ) -> AwsResult<Vec<DatabaseInfo>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_databases()
-            .set_catalog_id(catalog_id.map(String::from))
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .get_databases()
+        .set_catalog_id(catalog_id.map(String::from))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| catalog_name(catalog_id)))?;
         out.extend(page.database_list().iter().map(db_info));
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(out)
+}
+
+fn catalog_name(catalog_id: Option<&str>) -> String {
+    match catalog_id {
+        Some(c) => format!("Glue catalog {c}"),
+        None => "this account's Glue catalog".to_string(),
+    }
+}
+
+fn database_name(catalog_id: Option<&str>, name: &str) -> String {
+    match catalog_id {
+        Some(c) => format!("Glue database {c}:{name}"),
+        None => format!("Glue database {name}"),
+    }
+}
+
+fn table_name(catalog_id: Option<&str>, database: &str, name: &str) -> String {
+    match catalog_id {
+        Some(c) => format!("Glue table {c}:{database}.{name}"),
+        None => format!("Glue table {database}.{name}"),
+    }
 }
 
 /// One database, or None when it does not exist.
@@ -89,7 +102,7 @@ pub async fn get_database(
         .await
     {
         Ok(o) => Ok(o.database().map(db_info)),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => super::none_if_not_found(e).map_err(|e| e.on(database_name(catalog_id, name))),
     }
 }
 
@@ -100,23 +113,21 @@ pub async fn get_tables(
     database: &str,
 ) -> AwsResult<Vec<TableInfo>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = match client
-            .get_tables()
-            .set_catalog_id(catalog_id.map(String::from))
-            .database_name(database)
-            .set_next_token(token.clone())
-            .send()
-            .await
-        {
+    let mut pages = client
+        .get_tables()
+        .set_catalog_id(catalog_id.map(String::from))
+        .database_name(database)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
             Ok(p) => p,
             Err(e) => {
                 let e = super::AwsError::from(e);
                 if e.is_not_found() {
                     return Ok(vec![]);
                 }
-                return Err(e);
+                return Err(e.on(database_name(catalog_id, database)));
             }
         };
         out.extend(page.table_list().iter().map(|t| {
@@ -126,13 +137,6 @@ pub async fn get_tables(
             }
             info
         }));
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -141,22 +145,14 @@ pub async fn get_tables(
 /// owner's catalog id.
 pub async fn get_foreign_databases(client: &Client) -> AwsResult<Vec<DatabaseInfo>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_databases()
-            .resource_share_type(aws_sdk_glue::types::ResourceShareType::Foreign)
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .get_databases()
+        .resource_share_type(aws_sdk_glue::types::ResourceShareType::Foreign)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| "Glue databases shared with this account".to_string()))?;
         out.extend(page.database_list().iter().map(db_info));
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -182,22 +178,33 @@ pub async fn create_resource_link(
                         .build(),
                 )
                 .build()
-                .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?,
+                .map_err(build_err)?,
         )
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("Glue resource link {name}")))?;
     Ok(())
 }
 
 pub async fn delete_database(client: &Client, name: &str) -> AwsResult<()> {
-    client.delete_database().name(name).send().await?;
+    client
+        .delete_database()
+        .name(name)
+        .send()
+        .await
+        .map_err(on(|| database_name(None, name)))?;
     Ok(())
 }
 
 /// Set a database's `LocationUri`, keeping its description and parameters.
 pub async fn set_database_location(client: &Client, name: &str, location: &str) -> AwsResult<()> {
     use aws_sdk_glue::types::DatabaseInput;
-    let current = client.get_database().name(name).send().await?;
+    let current = client
+        .get_database()
+        .name(name)
+        .send()
+        .await
+        .map_err(on(|| database_name(None, name)))?;
     let db = current.database();
     let input = DatabaseInput::builder()
         .name(name)
@@ -205,13 +212,14 @@ pub async fn set_database_location(client: &Client, name: &str, location: &str) 
         .set_parameters(db.and_then(|d| d.parameters()).cloned())
         .location_uri(location)
         .build()
-        .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?;
+        .map_err(build_err)?;
     client
         .update_database()
         .name(name)
         .database_input(input)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| database_name(None, name)))?;
     Ok(())
 }
 
@@ -237,7 +245,9 @@ pub async fn get_table(
             }
             i
         })),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => {
+            super::none_if_not_found(e).map_err(|e| e.on(table_name(catalog_id, database, name)))
+        }
     }
 }
 
@@ -250,6 +260,31 @@ pub async fn create_table_link(
     target_database: &str,
     target_table: &str,
 ) -> AwsResult<()> {
+    create_table_link_managed(
+        client,
+        database,
+        name,
+        target_catalog,
+        target_database,
+        target_table,
+        None,
+    )
+    .await
+}
+
+/// The `Parameters` key marking a Glue object lakewarden made; its value names the function.
+pub const MANAGED_BY: &str = "lakewarden:managed-by";
+
+/// [`create_table_link`], marked `Parameters {"lakewarden:managed-by": managed_by}` when given.
+pub async fn create_table_link_managed(
+    client: &Client,
+    database: &str,
+    name: &str,
+    target_catalog: &str,
+    target_database: &str,
+    target_table: &str,
+    managed_by: Option<&str>,
+) -> AwsResult<()> {
     use aws_sdk_glue::types::{TableIdentifier, TableInput};
     client
         .create_table()
@@ -257,6 +292,9 @@ pub async fn create_table_link(
         .table_input(
             TableInput::builder()
                 .name(name)
+                .set_parameters(managed_by.map(|m| {
+                    std::collections::HashMap::from([(MANAGED_BY.to_string(), m.to_string())])
+                }))
                 .target_table(
                     TableIdentifier::builder()
                         .catalog_id(target_catalog)
@@ -265,11 +303,54 @@ pub async fn create_table_link(
                         .build(),
                 )
                 .build()
-                .map_err(|e| super::AwsError::new(Some("InvalidRequest"), e.to_string()))?,
+                .map_err(build_err)?,
         )
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("Glue table link {database}.{name}")))?;
     Ok(())
+}
+
+/// A table as far as resource links go: where it points (a link) and its `Parameters`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct TableLinkInfo {
+    pub database: String,
+    pub name: String,
+    /// `TargetTable` (catalog id, database, table) when the table is a resource link.
+    pub target: Option<(String, String, String)>,
+    pub parameters: std::collections::BTreeMap<String, String>,
+}
+
+/// A table of this account's catalog with its link target and parameters, or None.
+pub async fn get_table_link(
+    client: &Client,
+    database: &str,
+    name: &str,
+) -> AwsResult<Option<TableLinkInfo>> {
+    match client
+        .get_table()
+        .database_name(database)
+        .name(name)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.table().map(|t| TableLinkInfo {
+            database: database.to_string(),
+            name: t.name().to_string(),
+            target: t.target_table().map(|x| {
+                (
+                    x.catalog_id().unwrap_or_default().to_string(),
+                    x.database_name().unwrap_or_default().to_string(),
+                    x.name().unwrap_or_default().to_string(),
+                )
+            }),
+            parameters: t
+                .parameters()
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        })),
+        Err(e) => super::none_if_not_found(e).map_err(|e| e.on(table_name(None, database, name))),
+    }
 }
 
 pub async fn delete_table(client: &Client, database: &str, name: &str) -> AwsResult<()> {
@@ -278,6 +359,7 @@ pub async fn delete_table(client: &Client, database: &str, name: &str) -> AwsRes
         .database_name(database)
         .name(name)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| table_name(None, database, name)))?;
     Ok(())
 }

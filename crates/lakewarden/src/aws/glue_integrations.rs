@@ -4,7 +4,8 @@ use aws_sdk_glue::types::TargetProcessingProperties;
 use aws_sdk_glue::Client;
 use serde::Serialize;
 
-use super::AwsResult;
+use super::pages::collect_pages;
+use super::{on, AwsResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntegrationError {
@@ -32,60 +33,61 @@ fn errors(list: &[aws_sdk_glue::types::IntegrationError]) -> Vec<IntegrationErro
         .collect()
 }
 
-/// Integrations this account created (source side).
+/// Integrations this account created (source side). DescribeIntegrations has no SDK paginator.
 pub async fn describe_integrations(client: &Client) -> AwsResult<Vec<IntegrationInfo>> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    collect_pages(|marker| async move {
         let page = client
             .describe_integrations()
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
-            .await?;
-        for i in page.integrations() {
-            out.push(IntegrationInfo {
+            .await
+            .map_err(on(|| {
+                "Glue zero-ETL integrations of this account".to_string()
+            }))?;
+        let items = page
+            .integrations()
+            .iter()
+            .map(|i| IntegrationInfo {
                 arn: i.integration_arn().to_string(),
                 name: i.integration_name().to_string(),
                 source_arn: i.source_arn().to_string(),
                 target_arn: i.target_arn().to_string(),
                 status: i.status().as_str().to_string(),
                 errors: errors(i.errors()),
-            });
-        }
-        marker = page.marker().filter(|m| !m.is_empty()).map(String::from);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+            })
+            .collect();
+        Ok((items, page.marker().map(String::from)))
+    })
+    .await
 }
 
-/// Integrations whose target is in this account (target side).
+/// Integrations whose target is in this account (target side). DescribeInboundIntegrations has
+/// no SDK paginator.
 pub async fn describe_inbound_integrations(client: &Client) -> AwsResult<Vec<IntegrationInfo>> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
+    collect_pages(|marker| async move {
         let page = client
             .describe_inbound_integrations()
-            .set_marker(marker.clone())
+            .set_marker(marker)
             .send()
-            .await?;
-        for i in page.inbound_integrations() {
-            out.push(IntegrationInfo {
+            .await
+            .map_err(on(|| {
+                "Glue inbound zero-ETL integrations of this account".to_string()
+            }))?;
+        let items = page
+            .inbound_integrations()
+            .iter()
+            .map(|i| IntegrationInfo {
                 arn: i.integration_arn().to_string(),
                 name: String::new(),
                 source_arn: i.source_arn().to_string(),
                 target_arn: i.target_arn().to_string(),
                 status: i.status().as_str().to_string(),
                 errors: errors(i.errors()),
-            });
-        }
-        marker = page.marker().filter(|m| !m.is_empty()).map(String::from);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+            })
+            .collect();
+        Ok((items, page.marker().map(String::from)))
+    })
+    .await
 }
 
 /// The target role of a resource's integration property, `Some(None)` for a property without
@@ -105,7 +107,8 @@ pub async fn get_target_role(
                 .and_then(|t| t.role_arn())
                 .map(String::from),
         )),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => super::none_if_not_found(e)
+            .map_err(|e| e.on(format!("integration resource property of {resource_arn}"))),
     }
 }
 
@@ -124,14 +127,20 @@ pub async fn put_target_role(
             .resource_arn(resource_arn)
             .target_processing_properties(props)
             .send()
-            .await?;
+            .await
+            .map_err(on(|| {
+                format!("integration resource property of {resource_arn}")
+            }))?;
     } else {
         client
             .create_integration_resource_property()
             .resource_arn(resource_arn)
             .target_processing_properties(props)
             .send()
-            .await?;
+            .await
+            .map_err(on(|| {
+                format!("integration resource property of {resource_arn}")
+            }))?;
     }
     Ok(())
 }

@@ -4,7 +4,9 @@
 use aws_sdk_glue::types::{EnableHybridValues, ExistCondition};
 use aws_sdk_glue::Client;
 
-use super::AwsResult;
+use super::{on, AwsResult};
+
+const CATALOG_POLICY: &str = "the Glue Data Catalog resource policy";
 
 /// (policy JSON, hash) of the catalog policy, or None when there is none.
 pub async fn get_catalog_policy(client: &Client) -> AwsResult<Option<(String, String)>> {
@@ -15,7 +17,7 @@ pub async fn get_catalog_policy(client: &Client) -> AwsResult<Option<(String, St
                 o.policy_hash().unwrap_or_default().to_string(),
             )
         })),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => super::none_if_not_found(e).map_err(|e| e.on(CATALOG_POLICY)),
     }
 }
 
@@ -37,6 +39,24 @@ pub async fn put_catalog_policy(
             .policy_exists_condition(ExistCondition::MustExist),
         None => req.policy_exists_condition(ExistCondition::NotExist),
     };
-    req.send().await?;
+    req.send()
+        .await
+        .map_err(on(|| CATALOG_POLICY.to_string()))?;
     Ok(())
+}
+
+/// [`put_catalog_policy`], with a lost race as `Ok(false)`: the policy changed (or was created
+/// or deleted) since it was read, and Glue answered `ConditionCheckFailureException`. Re-read
+/// and merge again; never overwrite.
+pub async fn put_catalog_policy_if(
+    client: &Client,
+    policy: &str,
+    hash: Option<&str>,
+) -> AwsResult<bool> {
+    match put_catalog_policy(client, policy, hash).await {
+        Ok(()) => Ok(true),
+        // MUST_EXIST on a policy deleted meanwhile: Glue answers EntityNotFoundException.
+        Err(e) if e.is_conditional_failure() || (hash.is_some() && e.is_not_found()) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

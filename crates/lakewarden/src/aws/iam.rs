@@ -4,7 +4,7 @@
 use aws_sdk_iam::Client;
 use serde::Serialize;
 
-use super::{AwsError, AwsResult};
+use super::{on, AwsResult};
 
 /// IAM returns policy documents percent-encoded.
 pub fn decode_document(doc: &str) -> String {
@@ -58,7 +58,7 @@ pub async fn get_role(client: &Client, name: &str) -> AwsResult<Option<RoleInfo>
                 .and_then(|b| b.permissions_boundary_arn())
                 .map(String::from),
         })),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => super::none_if_not_found(e).map_err(|e| e.on(format!("IAM role {name}"))),
     }
 }
 
@@ -76,7 +76,8 @@ pub async fn get_role_policy(
         .await
     {
         Ok(o) => Ok(Some(decode_document(o.policy_document()))),
-        Err(e) => super::none_if_not_found(e),
+        Err(e) => super::none_if_not_found(e)
+            .map_err(|e| e.on(format!("inline policy {policy} of IAM role {role}"))),
     }
 }
 
@@ -92,7 +93,8 @@ pub async fn put_role_policy(
         .policy_name(policy)
         .policy_document(document)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("inline policy {policy} of IAM role {role}")))?;
     Ok(())
 }
 
@@ -102,26 +104,22 @@ pub async fn delete_role_policy(client: &Client, role: &str, policy: &str) -> Aw
         .role_name(role)
         .policy_name(policy)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("inline policy {policy} of IAM role {role}")))?;
     Ok(())
 }
 
 /// Names of a role's inline policies.
 pub async fn list_role_policies(client: &Client, role: &str) -> AwsResult<Vec<String>> {
     let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = client
-            .list_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .list_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("IAM role {role}")))?;
         out.extend(page.policy_names().iter().cloned());
-        marker = page.marker().map(String::from);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -129,23 +127,18 @@ pub async fn list_role_policies(client: &Client, role: &str) -> AwsResult<Vec<St
 /// ARNs of the managed policies attached to a role.
 pub async fn list_attached_role_policies(client: &Client, role: &str) -> AwsResult<Vec<String>> {
     let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = client
-            .list_attached_role_policies()
-            .role_name(role)
-            .set_marker(marker.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("IAM role {role}")))?;
         out.extend(
             page.attached_policies()
                 .iter()
                 .filter_map(|p| p.policy_arn().map(String::from)),
         );
-        marker = page.marker().map(String::from);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -163,8 +156,8 @@ pub async fn get_managed_policy(client: &Client, arn: &str) -> AwsResult<Option<
     let p = match client.get_policy().policy_arn(arn).send().await {
         Ok(o) => o,
         Err(e) => {
-            let e = AwsError::from(e);
-            return if e.is_not_found() { Ok(None) } else { Err(e) };
+            return super::none_if_not_found(e)
+                .map_err(|e| e.on(format!("IAM managed policy {arn}")))
         }
     };
     let Some(version) = p
@@ -179,7 +172,10 @@ pub async fn get_managed_policy(client: &Client, arn: &str) -> AwsResult<Option<
         .policy_arn(arn)
         .version_id(&version)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| {
+            format!("version {version} of IAM managed policy {arn}")
+        }))?;
     let document = v
         .policy_version()
         .and_then(|v| v.document())
@@ -204,7 +200,8 @@ pub async fn create_managed_policy(
         .policy_document(document)
         .description(description)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("IAM managed policy {name}")))?;
     Ok(out
         .policy()
         .and_then(|p| p.arn())
@@ -217,18 +214,23 @@ pub async fn list_policy_versions(
     client: &Client,
     arn: &str,
 ) -> AwsResult<Vec<(String, bool, String)>> {
-    let out = client.list_policy_versions().policy_arn(arn).send().await?;
-    Ok(out
-        .versions()
-        .iter()
-        .map(|v| {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_policy_versions()
+        .policy_arn(arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("IAM managed policy {arn}")))?;
+        out.extend(page.versions().iter().map(|v| {
             (
                 v.version_id().unwrap_or_default().to_string(),
                 v.is_default_version(),
                 v.create_date().map(|d| d.to_string()).unwrap_or_default(),
             )
-        })
-        .collect())
+        }));
+    }
+    Ok(out)
 }
 
 pub async fn create_policy_version(client: &Client, arn: &str, document: &str) -> AwsResult<()> {
@@ -238,7 +240,8 @@ pub async fn create_policy_version(client: &Client, arn: &str, document: &str) -
         .policy_document(document)
         .set_as_default(true)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("IAM managed policy {arn}")))?;
     Ok(())
 }
 
@@ -248,7 +251,10 @@ pub async fn delete_policy_version(client: &Client, arn: &str, version: &str) ->
         .policy_arn(arn)
         .version_id(version)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| {
+            format!("version {version} of IAM managed policy {arn}")
+        }))?;
     Ok(())
 }
 
@@ -262,7 +268,8 @@ pub async fn put_role_permissions_boundary(
         .role_name(role)
         .permissions_boundary(boundary_arn)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("permissions boundary of IAM role {role}")))?;
     Ok(())
 }
 
@@ -276,7 +283,8 @@ pub async fn update_assume_role_policy(
         .role_name(role)
         .policy_document(document)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("trust policy of IAM role {role}")))?;
     Ok(())
 }
 
@@ -285,12 +293,7 @@ pub async fn policy_description(client: &Client, arn: &str) -> AwsResult<Option<
     match client.get_policy().policy_arn(arn).send().await {
         Ok(o) => Ok(o.policy().and_then(|p| p.description()).map(String::from)),
         Err(e) => {
-            let e = AwsError::from(e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
+            super::none_if_not_found(e).map_err(|e| e.on(format!("IAM managed policy {arn}")))
         }
     }
 }

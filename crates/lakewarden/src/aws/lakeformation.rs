@@ -6,12 +6,8 @@ use aws_sdk_lakeformation::types::{
 };
 use aws_sdk_lakeformation::Client;
 
-use super::{AwsError, AwsResult};
+use super::{build_err, on, AwsError, AwsResult};
 use crate::lf::{LfGrant, LfResource, LfState, LF_BATCH_LIMIT};
-
-fn build_err(e: impl std::fmt::Display) -> AwsError {
-    AwsError::new(Some("InvalidRequest"), e.to_string())
-}
 
 pub fn to_sdk_resource(r: &LfResource) -> AwsResult<Resource> {
     Ok(match r {
@@ -131,23 +127,20 @@ fn to_grant(p: &PrincipalResourcePermissions, catalog_id: &str) -> Option<LfGran
 /// Every permission in the catalog, read once (all pages).
 pub async fn list_permissions(client: &Client, catalog_id: &str) -> AwsResult<LfState> {
     let mut state = LfState::default();
-    let mut token: Option<String> = None;
-    loop {
-        let out = client
-            .list_permissions()
-            .catalog_id(catalog_id)
-            .set_next_token(token.clone())
-            .max_results(1000)
-            .send()
-            .await?;
-        for p in out.principal_resource_permissions() {
+    let mut pages = client
+        .list_permissions()
+        .catalog_id(catalog_id)
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| {
+            format!("Lake Formation permissions of catalog {catalog_id}")
+        }))?;
+        for p in page.principal_resource_permissions() {
             if let Some(g) = to_grant(p, catalog_id) {
                 state.add(g);
             }
-        }
-        token = out.next_token().filter(|t| !t.is_empty()).map(String::from);
-        if token.is_none() {
-            break;
         }
     }
     Ok(state)
@@ -184,6 +177,21 @@ enum Batch {
     Revoke,
 }
 
+/// The error of one failed batch entry, naming the grant it belongs to.
+fn entry_error(
+    f: &aws_sdk_lakeformation::types::BatchPermissionsFailureEntry,
+    grant: &LfGrant,
+) -> AwsError {
+    let detail = f.error();
+    AwsError::new(
+        detail.and_then(|e| e.error_code()),
+        detail
+            .and_then(|e| e.error_message())
+            .unwrap_or("batch entry failed"),
+    )
+    .on(format!("Lake Formation grant {grant}"))
+}
+
 async fn batch(
     client: &Client,
     catalog_id: &str,
@@ -193,21 +201,26 @@ async fn batch(
     let mut results: Vec<AwsResult<()>> = vec![Ok(()); grants.len()];
     for (chunk_no, chunk) in grants.chunks(LF_BATCH_LIMIT).enumerate() {
         let base = chunk_no * LF_BATCH_LIMIT;
+        // Each entry's Id is its index in `grants`: a failure names the Id of its entry.
         let mut entries = Vec::with_capacity(chunk.len());
         for (i, g) in chunk.iter().enumerate() {
             match entry(base + i, g) {
                 Ok(e) => entries.push(e),
-                Err(e) => results[base + i] = Err(e),
+                Err(e) => results[base + i] = Err(e.on(format!("Lake Formation grant {g}"))),
             }
         }
         if entries.is_empty() {
             continue;
         }
+        let sent: Vec<usize> = entries
+            .iter()
+            .filter_map(|e| e.id().parse::<usize>().ok())
+            .collect();
         let failures = match kind {
             Batch::Grant => client
                 .batch_grant_permissions()
                 .catalog_id(catalog_id)
-                .set_entries(Some(entries.clone()))
+                .set_entries(Some(entries))
                 .send()
                 .await
                 .map(|o| o.failures().to_vec())
@@ -215,7 +228,7 @@ async fn batch(
             Batch::Revoke => client
                 .batch_revoke_permissions()
                 .catalog_id(catalog_id)
-                .set_entries(Some(entries.clone()))
+                .set_entries(Some(entries))
                 .send()
                 .await
                 .map(|o| o.failures().to_vec())
@@ -223,25 +236,35 @@ async fn batch(
         };
         match failures {
             Err(e) => {
-                for en in &entries {
-                    let i: usize = en.id().parse().unwrap_or(base);
-                    results[i] = Err(e.clone());
+                for &i in &sent {
+                    results[i] = Err(e.clone().on(format!("Lake Formation grant {}", grants[i])));
                 }
             }
             Ok(fs) => {
-                for f in fs {
+                let mut unmatched = Vec::new();
+                for f in &fs {
                     let idx = f
                         .request_entry()
                         .and_then(|r| r.id().parse::<usize>().ok())
-                        .filter(|i| *i < grants.len());
-                    let err = AwsError::new(
-                        f.error().and_then(|e| e.error_code()),
-                        f.error()
-                            .and_then(|e| e.error_message())
-                            .unwrap_or("batch entry failed"),
-                    );
-                    if let Some(i) = idx {
-                        results[i] = Err(err);
+                        .filter(|i| sent.contains(i));
+                    match idx {
+                        Some(i) => results[i] = Err(entry_error(f, &grants[i])),
+                        None => unmatched.push(f),
+                    }
+                }
+                // A failure that names no entry of this chunk: which grant failed is unknown, so
+                // none of the chunk's unfailed entries can be reported as applied.
+                if let Some(f) = unmatched.first() {
+                    for &i in &sent {
+                        if results[i].is_ok() {
+                            let mut e = entry_error(f, &grants[i]);
+                            e.message = format!(
+                                "{} (Lake Formation reported {} failure(s) without naming the entry; this grant's outcome is unknown)",
+                                e.message,
+                                unmatched.len()
+                            );
+                            results[i] = Err(e);
+                        }
                     }
                 }
             }
@@ -271,22 +294,14 @@ pub async fn batch_revoke(
 /// ARNs of every registered data location.
 pub async fn list_resources(client: &Client) -> AwsResult<Vec<String>> {
     let mut arns = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = client
-            .list_resources()
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client.list_resources().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| "Lake Formation registered locations".to_string()))?;
         arns.extend(
-            out.resource_info_list()
+            page.resource_info_list()
                 .iter()
                 .filter_map(|r| r.resource_arn().map(String::from)),
         );
-        token = out.next_token().filter(|t| !t.is_empty()).map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(arns)
 }
@@ -298,6 +313,23 @@ pub async fn register_location(client: &Client, arn: &str) -> AwsResult<()> {
         .resource_arn(arn)
         .use_service_linked_role(true)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("Lake Formation data location {arn}")))?;
+    Ok(())
+}
+
+/// Register an S3 location with a customer role (`role_arn`) or, without one, the Lake
+/// Formation service-linked role.
+pub async fn register_location_as(
+    client: &Client,
+    arn: &str,
+    role_arn: Option<&str>,
+) -> AwsResult<()> {
+    let req = client.register_resource().resource_arn(arn);
+    let req = match role_arn {
+        Some(r) => req.role_arn(r).use_service_linked_role(false),
+        None => req.use_service_linked_role(true),
+    };
+    req.send().await?;
     Ok(())
 }

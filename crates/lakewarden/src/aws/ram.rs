@@ -6,7 +6,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType, ResourceSh
 use aws_sdk_ram::Client;
 use serde::Serialize;
 
-use super::AwsResult;
+use super::{on, AwsResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShareState {
@@ -18,17 +18,16 @@ pub struct ShareState {
 
 /// This account's active share with that name, with its associated resources and principals.
 pub async fn find_share(client: &Client, name: &str) -> AwsResult<Option<ShareState>> {
-    let mut token: Option<String> = None;
     let mut found = None;
-    loop {
-        let out = client
-            .get_resource_shares()
-            .resource_owner(ResourceOwner::SelfValue)
-            .name(name)
-            .set_next_token(token.clone())
-            .send()
-            .await?;
-        for s in out.resource_shares() {
+    let mut pages = client
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::SelfValue)
+        .name(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("RAM resource share {name}")))?;
+        for s in page.resource_shares() {
             let active = s.status().is_none_or(|st| {
                 *st == ResourceShareStatus::Active || *st == ResourceShareStatus::Pending
             });
@@ -36,8 +35,7 @@ pub async fn find_share(client: &Client, name: &str) -> AwsResult<Option<ShareSt
                 found = s.resource_share_arn().map(String::from);
             }
         }
-        token = out.next_token().filter(|t| !t.is_empty()).map(String::from);
-        if token.is_none() || found.is_some() {
+        if found.is_some() {
             break;
         }
     }
@@ -56,15 +54,14 @@ async fn associations(
     kind: ResourceShareAssociationType,
 ) -> AwsResult<BTreeSet<String>> {
     let mut out = BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_resource_share_associations()
-            .association_type(kind.clone())
-            .resource_share_arns(arn)
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .get_resource_share_associations()
+        .association_type(kind)
+        .resource_share_arns(arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| format!("RAM resource share {arn}")))?;
         for a in page.resource_share_associations() {
             let gone = a.status().is_some_and(|s| {
                 matches!(s.as_str(), "DISASSOCIATED" | "DISASSOCIATING" | "FAILED")
@@ -74,13 +71,6 @@ async fn associations(
                     out.insert(e.to_string());
                 }
             }
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
         }
     }
     Ok(out)
@@ -103,7 +93,8 @@ pub async fn create_share(
             crate::policy::fnv1a(name.as_bytes())
         ))
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("RAM resource share {name}")))?;
     Ok(out
         .resource_share()
         .and_then(|s| s.resource_share_arn())
@@ -123,7 +114,8 @@ pub async fn associate(
         .set_resource_arns((!resources.is_empty()).then(|| resources.to_vec()))
         .set_principals((!principals.is_empty()).then(|| principals.to_vec()))
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("RAM resource share {arn}")))?;
     Ok(())
 }
 
@@ -139,7 +131,8 @@ pub async fn disassociate(
         .set_resource_arns((!resources.is_empty()).then(|| resources.to_vec()))
         .set_principals((!principals.is_empty()).then(|| principals.to_vec()))
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("RAM resource share {arn}")))?;
     Ok(())
 }
 
@@ -155,13 +148,12 @@ pub struct Invitation {
 /// Every resource-share invitation this account received.
 pub async fn list_invitations(client: &Client) -> AwsResult<Vec<Invitation>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_resource_share_invitations()
-            .set_next_token(token.clone())
-            .send()
-            .await?;
+    let mut pages = client
+        .get_resource_share_invitations()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| "RAM invitations of this account".to_string()))?;
         for i in page.resource_share_invitations() {
             out.push(Invitation {
                 arn: i
@@ -177,13 +169,6 @@ pub async fn list_invitations(client: &Client) -> AwsResult<Vec<Invitation>> {
                     .unwrap_or_default(),
             });
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        if token.is_none() {
-            break;
-        }
     }
     Ok(out)
 }
@@ -193,6 +178,7 @@ pub async fn accept_invitation(client: &Client, arn: &str) -> AwsResult<()> {
         .accept_resource_share_invitation()
         .resource_share_invitation_arn(arn)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("RAM invitation {arn}")))?;
     Ok(())
 }

@@ -2,7 +2,11 @@
 
 use aws_sdk_s3::Client;
 
-use super::{AwsError, AwsResult};
+use super::{on, AwsError, AwsResult};
+
+fn bucket_policy(bucket: &str) -> String {
+    format!("policy of S3 bucket {bucket}")
+}
 
 /// The bucket's policy document, or None when it has none.
 pub async fn get_bucket_policy(client: &Client, bucket: &str) -> AwsResult<Option<String>> {
@@ -13,7 +17,7 @@ pub async fn get_bucket_policy(client: &Client, bucket: &str) -> AwsResult<Optio
             if e.is_code("NoSuchBucketPolicy") {
                 Ok(None)
             } else {
-                Err(e)
+                Err(e.on(bucket_policy(bucket)))
             }
         }
     }
@@ -25,11 +29,17 @@ pub async fn put_bucket_policy(client: &Client, bucket: &str, policy: &str) -> A
         .bucket(bucket)
         .policy(policy)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| bucket_policy(bucket)))?;
     Ok(())
 }
 
 pub async fn delete_bucket_policy(client: &Client, bucket: &str) -> AwsResult<()> {
-    client.delete_bucket_policy().bucket(bucket).send().await?;
+    client
+        .delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(on(|| bucket_policy(bucket)))?;
     Ok(())
 }

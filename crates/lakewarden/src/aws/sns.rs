@@ -2,7 +2,7 @@
 
 use aws_sdk_sns::Client;
 
-use super::AwsResult;
+use super::{on, AwsResult};
 
 /// Publish one message; returns the message id.
 pub async fn publish(
@@ -17,6 +17,7 @@ pub async fn publish(
         .subject(subject)
         .message(body)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("SNS topic {topic_arn}")))?;
     Ok(out.message_id().unwrap_or_default().to_string())
 }

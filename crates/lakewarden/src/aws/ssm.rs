@@ -2,7 +2,7 @@
 
 use aws_sdk_ssm::Client;
 
-use super::{AwsError, AwsResult};
+use super::{on, AwsError, AwsResult, LocalKind};
 
 /// The value of a (possibly SecureString) parameter.
 pub async fn get_parameter(client: &Client, name: &str) -> AwsResult<String> {
@@ -11,9 +11,15 @@ pub async fn get_parameter(client: &Client, name: &str) -> AwsResult<String> {
         .name(name)
         .with_decryption(true)
         .send()
-        .await?;
+        .await
+        .map_err(on(|| format!("SSM parameter {name}")))?;
     out.parameter()
         .and_then(|p| p.value())
         .map(String::from)
-        .ok_or_else(|| AwsError::new(None, format!("parameter {name} has no value")))
+        .ok_or_else(|| {
+            AwsError::local(
+                LocalKind::IncompleteResponse,
+                format!("parameter {name} has no value"),
+            )
+        })
 }
