@@ -45,12 +45,12 @@ pub fn detail<T: DeserializeOwned>(env: &Envelope) -> Result<T, EventError> {
         .map_err(|e| EventError(format!("`{}` detail: {e}", env.detail_type)))
 }
 
+/// The first 80 characters of the value as JSON (never splits a character).
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 80 {
-        format!("{}…", &s[..80])
-    } else {
-        s
+    match s.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s,
     }
 }
 
@@ -174,6 +174,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("detail-type"));
+    }
+
+    #[test]
+    fn a_long_non_ascii_non_object_is_quoted_short_without_panicking() {
+        // 100 two-byte characters: byte 80 of the JSON text falls inside one.
+        let err = envelope(&json!("é".repeat(100))).unwrap_err().to_string();
+        assert!(err.contains(&"é".repeat(79)), "{err}");
+        assert!(err.ends_with('…'), "{err}");
+        assert!(err.chars().count() < 200, "{err}");
     }
 
     #[test]
