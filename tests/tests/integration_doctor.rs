@@ -347,7 +347,7 @@ async fn the_fixture_events_are_understood() {
         "cloudtrail-create-integration.json",
         "cloudtrail-create-integration-resource-property.json",
     ] {
-        integration_doctor::plan::trigger(&event(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        integration_doctor::trigger::trigger(&event(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
 }
 

@@ -1,19 +1,25 @@
-//! Read the prerequisites of the configured sources and targets, once.
+//! Read the prerequisites of the configured sources and targets (round 0), and the sharing
+//! state of a target database that became ACTIVE (round 1). Decides nothing.
 
+use lakewarden::arn;
 use lakewarden::aws::{
     dynamodb, glue, glue_integrations, glue_policy, iam, Aws, AwsError, AwsResult,
 };
-use lakewarden::config::Integrations;
+use lakewarden::config::{Config, Integrations};
 use lakewarden::policy;
+use lakewarden::sharing;
 use serde_json::Value;
 
-use crate::plan::{Observed, SourceObs, TargetObs, ROLE_POLICY};
+use crate::plan::share::database_of;
+use crate::plan::{Diagnosis, Observed, SourceObs, TargetObs, ROLE_POLICY};
+use crate::trigger::Scope;
 
-fn doc(text: &str) -> AwsResult<Value> {
-    policy::parse_document(text).map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))
+fn doc(text: &str, what: &str) -> AwsResult<Value> {
+    policy::parse_document(text)
+        .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()).on(what.to_string()))
 }
 
-pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
+pub async fn diagnosis(aws: &Aws, cfg: &Integrations) -> AwsResult<Diagnosis> {
     let account = aws.account_id().await?;
     let mut integrations = glue_integrations::describe_integrations(&aws.glue).await?;
     integrations.extend(glue_integrations::describe_inbound_integrations(&aws.glue).await?);
@@ -24,7 +30,7 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
             Some(arn) => (
                 dynamodb::pitr_enabled(&aws.dynamodb, &s.table).await?,
                 match dynamodb::get_resource_policy(&aws.dynamodb, arn).await? {
-                    Some((text, rev)) => Some((doc(&text)?, rev)),
+                    Some((text, rev)) => Some((doc(&text, arn)?, rev)),
                     None => None,
                 },
             ),
@@ -41,20 +47,17 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
         None
     } else {
         match glue_policy::get_catalog_policy(&aws.glue).await? {
-            Some((text, hash)) => Some((doc(&text)?, hash)),
+            Some((text, hash)) => Some((doc(&text, "Glue Data Catalog resource policy")?, hash)),
             None => None,
         }
     };
     let mut targets = Vec::new();
     for t in &cfg.targets {
         let db = glue::get_database(&aws.glue, None, &t.database).await?;
-        let db_arn = format!(
-            "arn:aws:glue:{}:{account}:database/{}",
-            aws.region, t.database
-        );
+        let db_arn = arn::glue_database(&aws.region, &account, &t.database);
         let property_role = glue_integrations::get_target_role(&aws.glue, &db_arn).await?;
         let role_name = iam::role_name(&t.target_role_arn);
-        let role = if t.target_role_arn.split(':').nth(4) == Some(account.as_str()) {
+        let role = if arn::account_of(&t.target_role_arn) == account {
             iam::get_role(&aws.iam, role_name).await?
         } else {
             None
@@ -64,7 +67,7 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
         if role.is_some() {
             for name in iam::list_role_policies(&aws.iam, role_name).await? {
                 if let Some(text) = iam::get_role_policy(&aws.iam, role_name, &name).await? {
-                    let d = doc(&text)?;
+                    let d = doc(&text, &format!("{} policy {name}", t.target_role_arn))?;
                     role_statements.extend(policy::statements(&d));
                     if name == ROLE_POLICY {
                         our_role_policy = Some(d);
@@ -73,7 +76,7 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
             }
             for arn in iam::list_attached_role_policies(&aws.iam, role_name).await? {
                 if let Some(p) = iam::get_managed_policy(&aws.iam, &arn).await? {
-                    role_statements.extend(policy::statements(&doc(&p.document)?));
+                    role_statements.extend(policy::statements(&doc(&p.document, &arn)?));
                 }
             }
         }
@@ -86,7 +89,7 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
             our_role_policy,
         });
     }
-    Ok(Observed {
+    Ok(Diagnosis {
         account,
         region: aws.region.clone(),
         catalog_policy,
@@ -94,4 +97,25 @@ pub async fn observe(aws: &Aws, cfg: &Integrations) -> AwsResult<Observed> {
         targets,
         integrations,
     })
+}
+
+/// Round 1: only a change to ACTIVE whose target database is in this account is shared.
+pub async fn share(aws: &Aws, cfg: &Config, scope: &Scope) -> AwsResult<Observed> {
+    let Scope::State(s) = scope else {
+        return Ok(Observed::Skip);
+    };
+    let Some(database) = database_of(&s.target_arn).filter(|_| s.became_active()) else {
+        return Ok(Observed::Skip);
+    };
+    if arn::account_of(&s.target_arn) != aws.account_id().await? {
+        return Ok(Observed::Skip);
+    }
+    let observed = match &cfg.producer {
+        Some(producer) if !sharing::shares_for(producer, &database).is_empty() => {
+            let scope = sharing::Scope::Databases([database.clone()].into());
+            Some(Box::new(sharing::observe(aws, producer, &scope).await?))
+        }
+        _ => None,
+    };
+    Ok(Observed::Share { database, observed })
 }

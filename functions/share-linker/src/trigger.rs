@@ -18,7 +18,9 @@ pub const RAM_CHANGE: &str = "Resource Sharing State Change";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     /// The RAM ARNs the event names (`resources`, and RAM ARN strings of `detail`).
-    Ram { mentions: BTreeSet<String> },
+    Ram {
+        mentions: BTreeSet<String>,
+    },
     Glue,
     Schedule,
 }

@@ -1,5 +1,10 @@
+use super::target::grouped;
 use super::*;
+use crate::trigger::StateChange;
 use lakewarden::config::parse;
+use lakewarden::policy::{self, allows};
+use lakewarden::reconcile::{PolicyTarget, PolicyWrite};
+use lakewarden::report::{Outcome, Report};
 
 const S: &str = "111111111111";
 const T: &str = "222222222222";
@@ -10,15 +15,15 @@ fn cfg() -> Integrations {
     ), "t").unwrap().integrations.unwrap()
 }
 
-fn observed(account: &str) -> Observed {
-    Observed {
+fn observed(account: &str) -> Diagnosis {
+    Diagnosis {
         account: account.into(),
         region: "us-east-1".into(),
         ..Default::default()
     }
 }
 
-fn fixable(c: &[Check], name: &str) -> Action {
+fn fixable(c: &[Check], name: &str) -> Action<Ext> {
     match &c.iter().find(|c| c.name == name).unwrap().verdict {
         Verdict::Fixable(a) => a.clone(),
         v => panic!("{name}: {v:?}"),
@@ -44,16 +49,19 @@ fn a_bare_source_needs_pitr_and_the_table_policy_of_the_seed() {
     );
     assert_eq!(
         fixable(&checks, "source.pitr"),
-        Action::EnablePitr { table: "tx".into() }
+        Action::Ext(Ext::EnablePitr { table: "tx".into() })
     );
-    let Action::PutTablePolicy {
-        document, revision, ..
-    } = fixable(&checks, "source.table_policy")
-    else {
+    let Action::Policy(w) = fixable(&checks, "source.table_policy") else {
         panic!()
     };
-    assert_eq!(revision, None);
-    let st = policy::statements(&document);
+    assert_eq!(
+        w.target,
+        PolicyTarget::DynamoDb {
+            resource_arn: format!("arn:aws:dynamodb:us-east-1:{S}:table/tx")
+        }
+    );
+    assert_eq!(w.kind(), "dynamodb.put_resource_policy");
+    let st = policy::statements(w.planned.as_ref().unwrap());
     for a in EXPORT_ACTIONS {
         assert!(allows(
             &st,
@@ -125,7 +133,7 @@ fn a_wrong_role_on_the_property_is_updated_and_explained() {
         .unwrap();
     assert!(matches!(
         &p.verdict,
-        Verdict::Fixable(Action::PutResourceProperty { exists: true, .. })
+        Verdict::Fixable(Action::Ext(Ext::PutResourceProperty { exists: true, .. }))
     ));
     assert!(p.detail.contains("delete and recreate"));
     assert!(checks
@@ -137,9 +145,11 @@ fn a_wrong_role_on_the_property_is_updated_and_explained() {
 fn the_catalog_policy_only_names_allowlisted_accounts_and_glue() {
     let c = cfg();
     let o = observed(T);
-    let Merge::Put(doc) = desired_catalog_policy(&c, &o).unwrap() else {
-        panic!()
-    };
+    let doc = desired_catalog_policy(&c, &o)
+        .unwrap()
+        .unwrap()
+        .planned
+        .unwrap();
     let text = doc.to_string();
     assert!(text.contains(&format!("arn:aws:iam::{S}:root")));
     for s in policy::statements(&doc) {
@@ -178,7 +188,11 @@ fn an_integration_from_an_unlisted_account_is_a_finding_only() {
         .find(|c| c.name == "target.allowed_source")
         .unwrap();
     assert!(matches!(f.verdict, Verdict::Manual(_)));
-    let Verdict::Fixable(Action::PutCatalogPolicy { document, .. }) = &checks
+    let Verdict::Fixable(Action::Policy(PolicyWrite {
+        target: PolicyTarget::GlueCatalog,
+        planned: Some(document),
+        ..
+    })) = &checks
         .iter()
         .find(|c| c.name == "target.catalog_policy")
         .unwrap()
@@ -187,24 +201,6 @@ fn an_integration_from_an_unlisted_account_is_a_finding_only() {
         panic!()
     };
     assert!(!document.to_string().contains("999999999999"));
-}
-
-#[test]
-fn triggers() {
-    assert_eq!(
-        trigger(&json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}))
-            .unwrap(),
-        Trigger::Schedule
-    );
-    let ct = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.glue", "detail": {"eventName": "CreateIntegration"}});
-    assert_eq!(
-        trigger(&ct).unwrap(),
-        Trigger::ApiCall("CreateIntegration".into())
-    );
-    let other = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.glue", "detail": {"eventName": "DeleteTable"}});
-    assert!(trigger(&other).is_err());
-    let bad_state = json!({"detail-type": "Zero-ETL Integration State Change", "source": "lakewarden", "detail": {"status": "FAILED"}});
-    assert!(trigger(&bad_state).is_err());
 }
 
 fn verdict<'a>(c: &'a [Check], name: &str) -> &'a Verdict {
@@ -271,4 +267,184 @@ fn missing_permissions_are_named_once_per_resource() {
     ]
     .map(|(a, r)| (a.to_string(), r.to_string()));
     assert_eq!(grouped(&pairs), "a:X, a:Y, a:W on r1; b:Z on r2");
+}
+
+/// A bare source and target: every fixable check's action, applied to the model, leaves
+/// nothing to fix.
+fn bare(o: &mut Diagnosis, c: &Integrations) {
+    let t = &c.targets[0];
+    o.sources.push(SourceObs {
+        table: "tx".into(),
+        table_arn: Some(format!("arn:aws:dynamodb:us-east-1:{}:table/tx", o.account)),
+        pitr: false,
+        policy: None,
+    });
+    let lambda = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    o.targets.push(TargetObs {
+        database: "zdb".into(),
+        db: Some(DatabaseInfo {
+            name: "zdb".into(),
+            catalog_id: None,
+            location_uri: None,
+            target: None,
+        }),
+        property_role: None,
+        role: Some(RoleInfo {
+            name: "zetl-target".into(),
+            arn: t.target_role_arn.clone(),
+            trust_policy: Some(lambda.to_string()),
+            boundary_arn: None,
+        }),
+        role_statements: vec![],
+        our_role_policy: None,
+    });
+}
+
+fn apply_to(o: &mut Diagnosis, p: &Plan<Ext>) {
+    for a in p.actions() {
+        match a {
+            Action::Ext(Ext::EnablePitr { .. }) => o.sources[0].pitr = true,
+            Action::Ext(Ext::SetDatabaseLocation { location, .. }) => {
+                o.targets[0].db.as_mut().unwrap().location_uri = Some(location.clone())
+            }
+            Action::Ext(Ext::PutResourceProperty { role_arn, .. }) => {
+                o.targets[0].property_role = Some(Some(role_arn.clone()))
+            }
+            Action::Policy(w) => {
+                let doc = w.planned.clone().unwrap();
+                match &w.target {
+                    PolicyTarget::DynamoDb { .. } => o.sources[0].policy = Some((doc, "r2".into())),
+                    PolicyTarget::GlueCatalog => o.catalog_policy = Some((doc, "h2".into())),
+                    PolicyTarget::IamTrust { .. } => {
+                        o.targets[0].role.as_mut().unwrap().trust_policy = Some(doc.to_string())
+                    }
+                    PolicyTarget::IamInline { .. } => {
+                        let t = &mut o.targets[0];
+                        let old = t
+                            .our_role_policy
+                            .as_ref()
+                            .map(policy::statements)
+                            .unwrap_or_default();
+                        t.role_statements.retain(|s| !old.contains(s));
+                        t.role_statements.extend(policy::statements(&doc));
+                        t.our_role_policy = Some(doc);
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn fixing_everything_converges() {
+    let c = cfg();
+    for account in [S, T] {
+        let mut o = observed(account);
+        bare(&mut o, &c);
+        let first = plan_checks(&checks(&c, &o), true);
+        assert_eq!(first.steps.len(), 7, "{:#?}", first.steps);
+        assert!(first.skipped.is_empty(), "{:#?}", first.skipped);
+        apply_to(&mut o, &first);
+        let again = checks(&c, &o);
+        assert!(again.iter().all(|c| c.verdict == Verdict::Ok), "{again:#?}");
+        let second = plan_checks(&again, true);
+        assert!(second.steps.is_empty() && second.notes.is_empty());
+        assert_eq!(second.already.len(), 7);
+    }
+}
+
+#[test]
+fn each_check_is_already_fixed_or_left_to_a_person() {
+    let c = cfg();
+    let mut o = observed(T);
+    bare(&mut o, &c);
+    o.targets[0].db.as_mut().unwrap().location_uri = Some("s3://zetl-bucket/".into());
+    o.targets[0].role = None;
+    let found = checks(&c, &o);
+    let p = plan_checks(&found, true);
+    assert!(p.already.contains(&(
+        "check.target.database_location".into(),
+        "database zdb".into()
+    )));
+    let (kind, target) = p
+        .steps
+        .iter()
+        .find(|s| s.action.kind() == "dynamodb.enable_pitr")
+        .unwrap()
+        .label();
+    assert_eq!(
+        (kind.as_str(), target.as_str()),
+        ("check.source.pitr", "table tx")
+    );
+    let role = p
+        .skipped
+        .iter()
+        .find(|s| s.action == "check.target.role")
+        .unwrap();
+    assert!(role.remedy.as_deref().unwrap().contains("Create the role"));
+    assert!(p.attention.iter().any(|a| a.contains("target.role")));
+    // Fix disabled: nothing is planned; each fixable finding says what would fix it.
+    let p = plan_checks(&found, false);
+    assert!(p.steps.is_empty());
+    let pitr = p
+        .skipped
+        .iter()
+        .find(|s| s.action == "check.source.pitr")
+        .unwrap();
+    assert!(
+        pitr.reason.contains("integrations.fix is false"),
+        "{pitr:?}"
+    );
+    assert!(pitr
+        .remedy
+        .as_deref()
+        .unwrap()
+        .contains("dynamodb.enable_pitr"));
+    assert!(p.attention.iter().any(|a| a.contains("source.pitr")));
+}
+
+#[test]
+fn the_status_alert_names_errors_failed_checks_and_what_was_fixed() {
+    let c = cfg();
+    let mut o = observed(T);
+    bare(&mut o, &c);
+    let p = plan_checks(&checks(&c, &o), true);
+    let mut report = Report::new("integration-doctor", false);
+    for n in &p.notes {
+        report.note(n.clone());
+    }
+    for s in &p.steps {
+        let (kind, target) = s.label();
+        let outcome = if kind == "check.target.role_trust" {
+            Outcome::Applied
+        } else {
+            Outcome::Planned
+        };
+        report.push(&kind, target, outcome);
+    }
+    let s: StateChange = serde_json::from_value(json!({
+        "integrationArn": "arn:aws:glue:us-east-1:1:integration:i", "integrationName": "i",
+        "sourceArn": "s", "targetArn": "t", "side": "target", "previousStatus": "ACTIVE",
+        "status": "NEEDS_ATTENTION",
+        "errors": [{"code": "AccessDeniedException", "message": "no"}]}))
+    .unwrap();
+    let msg = alert::status_alert(&s, &report).unwrap();
+    for part in [
+        "is NEEDS_ATTENTION (was ACTIVE)",
+        "AccessDeniedException no",
+        "Failed checks on this side:",
+        "- target.catalog_policy database zdb: the Glue catalog policy does not allow",
+        "Fixed now:\n- target.role_trust role arn:aws:iam::222222222222:role/zetl-target (iam.update_assume_role_policy)",
+        "resumes by itself",
+    ] {
+        assert!(msg.contains(part), "{part} not in {msg}");
+    }
+    assert!(!msg.contains("(glue.put_resource_policy)"), "{msg}");
+    let active = StateChange {
+        status: "ACTIVE".into(),
+        ..s
+    };
+    assert_eq!(alert::status_alert(&active, &report), None);
 }

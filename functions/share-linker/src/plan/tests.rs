@@ -1,7 +1,7 @@
 use super::*;
 use crate::trigger::Scope;
 use lakewarden::config::parse;
-use lakewarden::lf::LfResource;
+use lakewarden::lf::{LfGrant, LfResource};
 use lakewarden::policy;
 use lakewarden::reconcile::{Action, Link as GlueLink, PolicyTarget, PolicyWrite};
 use serde_json::json;
@@ -90,7 +90,11 @@ fn apply_to(obs: &mut Catalog, p: &Plan) {
                 for h in obs.permissions.iter() {
                     if h.principal == g.principal && h.resource == g.resource {
                         let left = LfGrant {
-                            permissions: h.permissions.difference(&g.permissions).cloned().collect(),
+                            permissions: h
+                                .permissions
+                                .difference(&g.permissions)
+                                .cloned()
+                                .collect(),
                             grantable: h.grantable.difference(&g.grantable).cloned().collect(),
                             ..h.clone()
                         };
@@ -133,7 +137,11 @@ fn only_trusted_invitations_are_accepted_and_untrusted_alert_on_ram_events_only(
         let p = plan_invitations(&cfg, &invs, &t);
         assert!(p.attention.is_empty(), "alerted once, on the RAM event");
         assert_eq!(p.steps.len(), 1, "trusted ones are accepted on any trigger");
-        assert_eq!(p.skipped.len(), 1, "and the untrusted one is still reported");
+        assert_eq!(
+            p.skipped.len(),
+            1,
+            "and the untrusted one is still reported"
+        );
     }
 }
 
@@ -167,7 +175,11 @@ fn the_rounds_dispatch_on_what_was_observed() {
         &Observed::Invitations(vec![inv(PROD, "PENDING")]),
     );
     assert_eq!(p.steps[0].action.kind(), "ram.accept_invitation");
-    let p = plan(&cfg, &Scope::Schedule, &Observed::Catalog(Box::new(shared())));
+    let p = plan(
+        &cfg,
+        &Scope::Schedule,
+        &Observed::Catalog(Box::new(shared())),
+    );
     assert_eq!(p.steps[0].action.kind(), "glue.create_resource_link");
 }
 
