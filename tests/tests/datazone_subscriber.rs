@@ -204,6 +204,7 @@ impl S4 {
         e["detail"]["metadata"]["domain"] = json!(self.domain);
         if fixture.contains("environment") {
             e["detail"]["metadata"]["id"] = json!("env1");
+            e["detail"]["data"]["environmentId"] = json!("env1");
         } else {
             e["detail"]["metadata"]["id"] = json!(grant);
             e["detail"]["data"]["asset"]["listingId"] = json!("lst1");
@@ -571,7 +572,11 @@ async fn a_requested_grant_is_fulfilled_and_reported_granted() {
         .await
         .unwrap();
     assert_eq!(again.writes, 0, "{again:#?}");
-    assert_eq!(s.grant_history(), vec!["GRANTED".to_string()], "told once");
+    // Progress first, as AWS's custom fulfilment samples report it (issue 10 §6); told once.
+    assert_eq!(
+        s.grant_history(),
+        vec!["GRANT_IN_PROGRESS".to_string(), "GRANTED".to_string()]
+    );
     assert!(s.sent_alerts().await.is_empty());
 }
 
@@ -596,7 +601,10 @@ async fn a_grant_that_cannot_be_fulfilled_is_reported_failed_and_alerted() {
     assert_eq!(status, "GRANT_FAILED");
     assert!(cause.unwrap().contains("does not exist"));
     assert!(s.role_grants().await.is_empty());
-    assert_eq!(s.grant_history(), vec!["GRANT_FAILED".to_string()]);
+    assert_eq!(
+        s.grant_history(),
+        vec!["GRANT_IN_PROGRESS".to_string(), "GRANT_FAILED".to_string()]
+    );
     let sent = s.sent_alerts().await;
     assert_eq!(sent.len(), 1);
     assert!(
@@ -978,4 +986,239 @@ async fn a_cancelled_subscription_revokes_its_grants() {
         .await
         .unwrap();
     assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+/// A subscription event in the shape AWS documents (tests/events/documented; docs/aws-semantics.md
+/// §5): about the subscription, with `subscribedListing` / `subscribedPrincipal` and no target.
+fn subscription_event(s: &S4, detail_type: &str, subscription: &str) -> Value {
+    let file = if detail_type == "Subscription Revoked" {
+        "documented/datazone-subscription-revoked.json"
+    } else {
+        "documented/datazone-subscription-cancelled.json"
+    };
+    let mut e = event(file);
+    e["account"] = json!(s.acct.id);
+    e["detail"]["metadata"]["domain"] = json!(s.domain);
+    e["detail"]["metadata"]["id"] = json!(subscription);
+    e["detail"]["data"]["subscribedListing"]["id"] = json!("lst1");
+    e["detail"]["data"]["subscribedPrincipal"]["id"] = json!("prj1");
+    e
+}
+
+#[tokio::test]
+async fn a_documented_subscription_revoked_event_revokes_the_grants_of_that_subscription() {
+    // Issue 10 §6: Subscription Revoked / Cancelled name a subscription; its grants are found
+    // with ListSubscriptionGrants(subscriptionId) (API reference, ListSubscriptionGrants).
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s.config("");
+    dz_put(
+        "subscription",
+        json!({"id": "sub1", "domainId": s.domain, "listingId": "lst1", "projectId": "prj1"}),
+    );
+    dz_put(
+        "subscription",
+        json!({"id": "sub2", "domainId": s.domain, "listingId": "lst1", "projectId": "prj1"}),
+    );
+    dz_put(
+        "subscription-grant",
+        json!({"id": "grt1", "domainId": s.domain, "listingId": "lst1",
+        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1",
+        "subscriptionIds": ["sub1", "sub2"]}),
+    );
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .expect("grant");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+
+    // sub1 goes, sub2 (same project, same listing) is still approved: the grant stays.
+    dz_put(
+        "subscription",
+        json!({"id": "sub1", "domainId": s.domain, "listingId": "lst1", "projectId": "prj1", "status": "REVOKED"}),
+    );
+    let r = s
+        .run(&cfg, subscription_event(&s, "Subscription Revoked", "sub1"))
+        .await
+        .expect("the documented shape is not malformed");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(r.writes, 0, "{r:#?}");
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+    assert!(s
+        .role_grants()
+        .await
+        .contains(&"table cm_kasama_sales.orders [DESCRIBE,SELECT]".to_string()));
+
+    // sub2 is cancelled too: now the grant is revoked, progress first.
+    dz_put(
+        "subscription",
+        json!({"id": "sub2", "domainId": s.domain, "listingId": "lst1", "projectId": "prj1", "status": "CANCELLED"}),
+    );
+    let r = s
+        .run(
+            &cfg,
+            subscription_event(&s, "Subscription Cancelled", "sub2"),
+        )
+        .await
+        .expect("cancel");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert_eq!(s.grant_status().await.0, "REVOKED");
+    assert_eq!(
+        s.grant_history(),
+        [
+            "GRANT_IN_PROGRESS",
+            "GRANTED",
+            "REVOKE_IN_PROGRESS",
+            "REVOKED"
+        ]
+        .map(String::from)
+        .to_vec()
+    );
+    assert!(s.policy().await.is_none());
+    assert_eq!(
+        s.role_grants().await,
+        vec!["db cm_kasama_sales [DESCRIBE]".to_string()]
+    );
+    let again = s
+        .run(
+            &cfg,
+            subscription_event(&s, "Subscription Cancelled", "sub2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+
+    // A subscription DataZone lists no grant of changes nothing.
+    let r = s
+        .run(
+            &cfg,
+            subscription_event(&s, "Subscription Revoked", "sub_unknown"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.writes, 0, "{r:#?}");
+}
+
+async fn link_of(s: &S4, name: &str) -> Option<aws_sdk_glue::types::Table> {
+    s.acct
+        .glue()
+        .get_table()
+        .database_name("env1_sub_db")
+        .name(name)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.table().cloned())
+}
+
+#[tokio::test]
+async fn a_same_named_table_lakewarden_did_not_make_is_never_deleted() {
+    // Issue 11 §3. The accident: a real table named like the link ({db}_{table}) in the target
+    // database. Before, a revoke deleted it. Now the grant links under a hashed name (and says
+    // so), and the revoke deletes only the marked link that points at the subscribed table.
+    let producer = account_on(server(), &new_account_id()).await;
+    let s = s4_with(Some(AWS_BOUNDARY), Some(&producer)).await;
+    let cfg = s.config("");
+    let real_location = format!("s3://{}/order/team-copy/", s.bucket);
+    s.acct
+        .parquet_table("env1_sub_db", "cm_kasama_sales_orders", &real_location)
+        .await;
+
+    // A revoke while no link of lakewarden's exists: the real table stays, a person is told.
+    dz_put(
+        "subscription-grant",
+        json!({"id": "grt0", "domainId": s.domain, "listingId": "lst1",
+        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1",
+        "status": "REVOKE_PENDING"}),
+    );
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-revoke-requested.json", "grt0"),
+        )
+        .await
+        .expect("revoke");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(link_of(&s, "cm_kasama_sales_orders").await.is_some());
+    let sent = s.sent_alerts().await;
+    assert!(
+        sent.iter()
+            .any(|(_, m)| m.contains("cm_kasama_sales_orders")
+                && m.contains("not made by lakewarden")),
+        "{sent:?}"
+    );
+
+    // The grant: a marked link under another name.
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .expect("grant");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    let grant = s
+        .acct
+        .aws
+        .datazone
+        .get_subscription_grant()
+        .domain_identifier(&s.domain)
+        .identifier("grt1")
+        .send()
+        .await
+        .unwrap();
+    let name = grant.assets()[0]
+        .target_name()
+        .expect("target name")
+        .to_string();
+    assert!(
+        name.starts_with("cm_kasama_sales_orders_") && name != "cm_kasama_sales_orders",
+        "{name}"
+    );
+    let link = link_of(&s, &name).await.expect("the link");
+    assert_eq!(
+        link.parameters()
+            .and_then(|p| p.get("lakewarden:managed-by"))
+            .map(String::as_str),
+        Some("datazone-subscriber")
+    );
+    assert_eq!(
+        link.target_table().and_then(|t| t.catalog_id()),
+        Some(producer.id.as_str())
+    );
+    let sent = s.sent_alerts().await;
+    assert!(
+        sent.iter().any(|(_, m)| m.contains(&name)),
+        "the alert names the link's name: {sent:?}"
+    );
+    let again = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.writes, 0, "{again:#?}");
+
+    // The revoke deletes lakewarden's link, never the real table.
+    let r = s
+        .run(
+            &cfg,
+            s.event("datazone-subscription-grant-revoke-requested.json", "grt1"),
+        )
+        .await
+        .expect("revoke");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    assert!(link_of(&s, &name).await.is_none());
+    let real = link_of(&s, "cm_kasama_sales_orders")
+        .await
+        .expect("the real table is still there");
+    assert_eq!(
+        real.storage_descriptor().and_then(|d| d.location()),
+        Some(real_location.as_str())
+    );
+    assert_eq!(s.grant_status().await.0, "REVOKED");
 }

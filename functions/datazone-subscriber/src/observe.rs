@@ -1,28 +1,137 @@
-//! Read what the DataZone plans need, once.
+//! Read what the DataZone plans need, once, through the adapters. Decides nothing beyond what
+//! to read next (a target lakewarden does not fulfil is not read further).
 
-use lakewarden::aws::{datazone, glue, iam, lakeformation, Aws, AwsError, AwsResult};
+use lakewarden::arn;
+use lakewarden::aws::glue::{TableInfo, TableLinkInfo};
+use lakewarden::aws::{datazone, glue, iam, lakeformation, Aws, AwsError, AwsResult, LocalKind};
 use lakewarden::config::DataZone;
+use lakewarden::lf::LfState;
 use lakewarden::policy;
 use serde_json::Value;
 
-use crate::plan::{
-    boundary_copy_name, copy_source, EnvObserved, GrantObserved, Request, POLICY_NAME,
-};
+use crate::plan::{self, boundary_copy_name, copy_source, POLICY_NAME};
+use crate::trigger::{self, GrantKind, GrantRef, Scope};
+
+/// lakewarden's copy of a boundary: (ARN, default version's document, versions (id, is default)).
+pub type BoundaryCopy = (String, Value, Vec<(String, bool)>);
+
+/// What the environment plan reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvObserved {
+    pub account: String,
+    pub region: String,
+    pub role_arn: String,
+    pub registered: Vec<String>,
+    pub permissions: LfState,
+    pub databases_present: Vec<String>,
+    pub role_policy: Option<Value>,
+    pub boundary_arn: Option<String>,
+    pub boundary_doc: Option<Value>,
+    /// lakewarden's copy of the boundary.
+    pub copy: Option<BoundaryCopy>,
+    /// When the role's boundary is that copy: the boundary it was made from (ARN, document).
+    pub copy_source: Option<(String, Value)>,
+}
+
+/// Everything a grant (or its revoke) needs, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantObserved {
+    pub kind: GrantKind,
+    pub domain: String,
+    pub account: String,
+    pub grant: String,
+    pub asset: String,
+    pub role_arn: String,
+    /// The subscriber's target database.
+    pub target_database: String,
+    /// Catalog (account) of the subscribed table.
+    pub catalog: String,
+    pub table: Option<TableInfo>,
+    pub database: String,
+    pub table_name: String,
+    pub permissions: LfState,
+    pub role_policy: Option<Value>,
+    /// The asset's status in DataZone.
+    pub grant_status: Option<String>,
+    /// The asset's `targetName` in DataZone (the link name lakewarden reported).
+    pub target_name: Option<String>,
+    /// The objects found in the target database under the link names this grant may use
+    /// (the reported one, the plain one and the hashed one).
+    pub links: Vec<TableLinkInfo>,
+    /// (revokes) another grant of the same listing to the same target is still GRANTED.
+    pub other_grant_holds_table: bool,
+    /// (revokes from a subscription event) an APPROVED subscription of the same project to the
+    /// same listing still exists.
+    pub still_subscribed: bool,
+}
+
+impl Default for GrantObserved {
+    fn default() -> Self {
+        GrantObserved {
+            kind: GrantKind::Grant,
+            domain: String::new(),
+            account: String::new(),
+            grant: String::new(),
+            asset: String::new(),
+            role_arn: String::new(),
+            target_database: String::new(),
+            catalog: String::new(),
+            table: None,
+            database: String::new(),
+            table_name: String::new(),
+            permissions: LfState::default(),
+            role_policy: None,
+            grant_status: None,
+            target_name: None,
+            links: Vec::new(),
+            other_grant_holds_table: false,
+            still_subscribed: false,
+        }
+    }
+}
+
+/// One thing a run is about, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Environment(Box<EnvObserved>),
+    Grant(Box<GrantObserved>),
+    /// A grant whose listing, environment, role or table could not be read, with the statuses
+    /// of its assets when the error is one a retry cannot cure.
+    GrantUnreadable {
+        grant: GrantRef,
+        error: AwsError,
+        assets: Option<Result<Vec<(String, String)>, AwsError>>,
+    },
+    /// Nothing for lakewarden (the reason goes into the report).
+    Ignored(String),
+    /// A read that failed (`what` it was about, what a person should check).
+    Unreadable {
+        what: String,
+        error: AwsError,
+        remedy: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    pub items: Vec<Item>,
+}
 
 fn doc(text: &str) -> AwsResult<Value> {
-    policy::parse_document(text).map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))
+    policy::parse_document(text)
+        .map_err(|e| AwsError::local(LocalKind::MalformedPolicy, e.to_string()))
 }
 
 async fn role_arn_of(aws: &Aws, domain: &str, env: &str, account: &str) -> AwsResult<String> {
     let e = datazone::get_environment(&aws.datazone, domain, env).await?;
     let role = e.user_role_arn.ok_or_else(|| {
-        AwsError::new(
-            Some("NoUserRole"),
+        AwsError::local(
+            LocalKind::NoUserRole,
             format!("environment {env} has no userRoleArn among its provisioned resources"),
         )
     })?;
-    if role.split(':').nth(4) != Some(account) {
-        return Err(AwsError::new(Some("OtherAccount"), format!("the user role {role} of environment {env} is not in this account ({account}); deploy datazone-subscriber in the environment's account")));
+    if arn::account_of(&role) != account {
+        return Err(AwsError::local(LocalKind::OtherAccount, format!("the user role {role} of environment {env} is not in this account ({account}); deploy datazone-subscriber in the environment's account")));
     }
     Ok(role)
 }
@@ -34,11 +143,147 @@ async fn role_policy(aws: &Aws, role: &str) -> AwsResult<Option<Value>> {
         .transpose()
 }
 
-pub async fn environment(aws: &Aws, cfg: &DataZone, r: &Request) -> AwsResult<EnvObserved> {
+/// Read everything `scope` needs.
+pub async fn observe(aws: &Aws, cfg: &DataZone, scope: &Scope) -> AwsResult<Observed> {
     let account = aws.account_id().await?;
-    let role_arn = role_arn_of(aws, &r.domain, &r.id, &account).await?;
+    let mut items = Vec::new();
+    match scope {
+        Scope::All => {
+            for domain in &cfg.domains {
+                match datazone::list_environment_ids(&aws.datazone, domain).await {
+                    Ok(envs) => {
+                        for id in envs {
+                            items.push(environment_item(aws, cfg, domain, &id, &account).await);
+                        }
+                    }
+                    Err(error) => items.push(Item::Unreadable {
+                        what: format!("domain {domain} environments"),
+                        error,
+                        remedy:
+                            "Check datazone:ListProjects/ListEnvironments for the function's role"
+                                .into(),
+                    }),
+                }
+                match datazone::list_subscription_grants(&aws.datazone, domain).await {
+                    Ok(grants) => {
+                        for g in grants.iter().filter_map(|g| trigger::pending(domain, g)) {
+                            items.push(grant_item(aws, cfg, &g, false).await);
+                        }
+                    }
+                    Err(error) => items.push(Item::Unreadable {
+                        what: format!("domain {domain} subscription grants"),
+                        error,
+                        remedy: "Check datazone:ListSubscriptionGrants for the function's role"
+                            .into(),
+                    }),
+                }
+            }
+        }
+        Scope::Environment { domain, id } => {
+            items.push(environment_item(aws, cfg, domain, id, &account).await)
+        }
+        Scope::Grant(g) => items.push(grant_item(aws, cfg, g, false).await),
+        Scope::Subscription {
+            domain,
+            id,
+            listing,
+            project,
+        } => {
+            let read = async {
+                let grants =
+                    datazone::list_subscription_grants_of(&aws.datazone, domain, id).await?;
+                let still = match project {
+                    Some(p) => datazone::approved_subscriptions(&aws.datazone, domain, listing, p)
+                        .await?
+                        .iter()
+                        .any(|s| s != id),
+                    None => false,
+                };
+                Ok::<_, AwsError>((grants, still))
+            };
+            match read.await {
+                Ok((grants, still)) => {
+                    let refs = trigger::grants_of_subscription(domain, &grants);
+                    if refs.is_empty() {
+                        items.push(Item::Ignored(format!(
+                            "subscription {id}: DataZone lists no grant of it"
+                        )));
+                    }
+                    for g in refs {
+                        items.push(grant_item(aws, cfg, &g, still).await);
+                    }
+                }
+                Err(error) => items.push(Item::Unreadable {
+                    what: format!("subscription {id}"),
+                    error,
+                    remedy: "Check datazone:ListSubscriptionGrants and datazone:ListSubscriptions for the function's role".into(),
+                }),
+            }
+        }
+        Scope::GrantOrListing(g) => {
+            match datazone::grant_assets(&aws.datazone, &g.domain, &g.id).await {
+                Ok(_) => items.push(grant_item(aws, cfg, g, false).await),
+                Err(e) if e.is_not_found() => {
+                    let target = g.target.clone().map(|t| t.0).unwrap_or_default();
+                    match datazone::list_target_grants(&aws.datazone, &g.domain, &target).await {
+                        Ok(grants) => {
+                            let found = trigger::grants_of_listing(g, &grants);
+                            if found.is_empty() {
+                                items.push(Item::Ignored(format!(
+                                    "subscription {}: no grant of its listing to target {target}",
+                                    g.id
+                                )));
+                            }
+                            for f in found {
+                                items.push(grant_item(aws, cfg, &f, false).await);
+                            }
+                        }
+                        Err(error) => items.push(Item::Unreadable {
+                            what: format!("subscription {}", g.id),
+                            error,
+                            remedy: "Check datazone:ListSubscriptionGrants for the function's role"
+                                .into(),
+                        }),
+                    }
+                }
+                Err(error) => items.push(Item::Unreadable {
+                    what: format!("subscription {}", g.id),
+                    error,
+                    remedy: "Check datazone:GetSubscriptionGrant for the function's role".into(),
+                }),
+            }
+        }
+    }
+    Ok(Observed { items })
+}
+
+async fn environment_item(
+    aws: &Aws,
+    cfg: &DataZone,
+    domain: &str,
+    id: &str,
+    account: &str,
+) -> Item {
+    match environment(aws, cfg, domain, id, account).await {
+        Ok(o) => Item::Environment(Box::new(o)),
+        Err(error) => Item::Unreadable {
+            what: format!("environment {id}"),
+            error,
+            remedy: "Check the environment in DataZone, and the function's read permissions (datazone:GetEnvironment, lakeformation:ListResources/ListPermissions, glue:GetDatabase, iam:GetRole/GetPolicy/GetRolePolicy)".into(),
+        },
+    }
+}
+
+async fn environment(
+    aws: &Aws,
+    cfg: &DataZone,
+    domain: &str,
+    id: &str,
+    account: &str,
+) -> AwsResult<EnvObserved> {
+    let role_arn = role_arn_of(aws, domain, id, account).await?;
     let registered = lakeformation::list_resources(&aws.lakeformation).await?;
-    let permissions = lakeformation::list_permissions(&aws.lakeformation, &account).await?;
+    let permissions = lakeformation::list_permissions(&aws.lakeformation, account).await?;
     let mut databases_present = Vec::new();
     for d in &cfg.databases {
         if glue::get_database(&aws.glue, None, d).await?.is_some() {
@@ -60,10 +305,7 @@ pub async fn environment(aws: &Aws, cfg: &DataZone, r: &Request) -> AwsResult<En
         },
         None => None,
     };
-    let copy_arn = format!(
-        "arn:aws:iam::{account}:policy/{}",
-        boundary_copy_name(&role_arn)
-    );
+    let copy_arn = arn::iam_policy(account, &boundary_copy_name(&role_arn));
     let copy = match iam::get_managed_policy(&aws.iam, &copy_arn).await? {
         Some(p) => {
             let versions = iam::list_policy_versions(&aws.iam, &copy_arn)
@@ -94,7 +336,7 @@ pub async fn environment(aws: &Aws, cfg: &DataZone, r: &Request) -> AwsResult<En
     Ok(EnvObserved {
         copy_source,
         role_policy: role_policy(aws, &role_arn).await?,
-        account,
+        account: account.to_string(),
         region: aws.region.clone(),
         role_arn,
         registered,
@@ -106,16 +348,47 @@ pub async fn environment(aws: &Aws, cfg: &DataZone, r: &Request) -> AwsResult<En
     })
 }
 
-/// The subscription target, to decide whether lakewarden fulfils it.
-pub async fn target(aws: &Aws, r: &Request) -> AwsResult<datazone::SubscriptionTarget> {
-    let (t, env) = r.target.clone().unwrap_or_default();
-    datazone::get_subscription_target(&aws.datazone, &r.domain, &env, &t).await
+async fn grant_item(aws: &Aws, cfg: &DataZone, g: &GrantRef, still_subscribed: bool) -> Item {
+    let (tgt, env) = g.target.clone().unwrap_or_default();
+    let target = match datazone::get_subscription_target(&aws.datazone, &g.domain, &env, &tgt).await
+    {
+        Ok(t) => t,
+        Err(error) => {
+            return Item::Unreadable {
+                what: format!("subscription grant {}", g.id),
+                error,
+                remedy: "Check datazone:GetSubscriptionTarget for the function's role".into(),
+            }
+        }
+    };
+    if !plan::fulfils(cfg, &target) {
+        return Item::Ignored(format!(
+            "subscription target {} ({}) is not in datazone.fulfil_targets",
+            target.id, target.target_type
+        ));
+    }
+    match grant(aws, g, &target, still_subscribed).await {
+        Ok(o) => Item::Grant(Box::new(o)),
+        Err(error) => {
+            let assets = if plan::permanent(&error) {
+                Some(datazone::grant_assets(&aws.datazone, &g.domain, &g.id).await)
+            } else {
+                None
+            };
+            Item::GrantUnreadable {
+                grant: g.clone(),
+                error,
+                assets,
+            }
+        }
+    }
 }
 
-pub async fn grant(
+async fn grant(
     aws: &Aws,
-    r: &Request,
+    r: &GrantRef,
     target: &datazone::SubscriptionTarget,
+    still_subscribed: bool,
 ) -> AwsResult<GrantObserved> {
     let account = aws.account_id().await?;
     let (listing_id, revision) = r.listing.clone().unwrap_or_default();
@@ -131,23 +404,27 @@ pub async fn grant(
     let foreign = (catalog != account).then_some(catalog.as_str());
     let table = glue::get_table(&aws.glue, foreign, &listing.database, &listing.table).await?;
     let target_database = target.database.clone().unwrap_or_default();
-    let link_exists = if foreign.is_some() && !target_database.is_empty() {
-        glue::get_table(
-            &aws.glue,
-            None,
-            &target_database,
-            &format!("{}_{}", listing.database, listing.table),
-        )
-        .await
-        .ok()
-        .flatten()
-        .is_some()
-    } else {
-        false
-    };
+    let (grant_status, target_name) =
+        match datazone::grant_asset(&aws.datazone, &r.domain, &r.id, &listing.asset_id).await? {
+            Some((s, t)) => (Some(s), t),
+            None => (None, None),
+        };
+    let mut links = Vec::new();
+    if foreign.is_some() && !target_database.is_empty() {
+        for name in plan::link_candidates(
+            &catalog,
+            &listing.database,
+            &listing.table,
+            target_name.as_deref(),
+        ) {
+            if let Some(l) = glue::get_table_link(&aws.glue, &target_database, &name).await? {
+                links.push(l);
+            }
+        }
+    }
     // Another grant of the same listing to the same target that is still granted keeps the
     // shared pieces (LF table grant, link) when this one is revoked.
-    let other_grant_holds_table = if r.kind == crate::plan::Kind::Revoke {
+    let other_grant_holds_table = if r.kind == GrantKind::Revoke {
         datazone::list_target_grants(&aws.datazone, &r.domain, &target.id)
             .await?
             .iter()
@@ -160,16 +437,15 @@ pub async fn grant(
         false
     };
     Ok(GrantObserved {
+        kind: r.kind,
+        domain: r.domain.clone(),
         other_grant_holds_table,
+        still_subscribed,
         permissions: lakeformation::list_permissions(&aws.lakeformation, &account).await?,
         role_policy: role_policy(aws, &role_arn).await?,
-        grant_status: datazone::grant_asset_status(
-            &aws.datazone,
-            &r.domain,
-            &r.id,
-            &listing.asset_id,
-        )
-        .await?,
+        grant_status,
+        target_name,
+        links,
         account,
         grant: r.id.clone(),
         asset: listing.asset_id,
@@ -179,6 +455,5 @@ pub async fn grant(
         table,
         database: listing.database,
         table_name: listing.table,
-        link_exists,
     })
 }

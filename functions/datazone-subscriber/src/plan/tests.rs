@@ -1,5 +1,10 @@
 use super::*;
+use crate::observe::{Item, Observed};
+use crate::trigger::{self, trigger, GrantRef, Scope};
+use lakewarden::aws::glue::{TableInfo, TableLinkInfo, MANAGED_BY};
 use lakewarden::config::parse;
+use lakewarden::policy;
+use lakewarden::reconcile::{Step, Trigger};
 
 fn cfg(extra: &str) -> DataZone {
     parse(&format!("datazone:\n  domains: [dzd_abc123]\n  buckets: [{{ bucket: sales-raw, prefixes: [\"order/\"] }}]\n  databases: [cm_kasama_sales]\n  fulfil_targets: [tgt1]\n{extra}"), "t")
@@ -16,6 +21,51 @@ fn datazone_like_boundary() -> Value {
     json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {"StringLike": {"s3:prefix": ["datazone/*"]}}},
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]})
+}
+
+fn exts(p: &DzPlan) -> Vec<&Ext> {
+    p.actions()
+        .filter_map(|a| match a {
+            Action::Ext(x) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The inline policy writes of a plan: Some(document) for a put, None for a delete.
+fn policy_writes(p: &DzPlan) -> Vec<Option<Value>> {
+    p.actions()
+        .filter_map(|a| match a {
+            Action::Policy(w) => Some(w.planned.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (status, phase) of every DataZone status the plan reports, in plan order.
+fn statuses(p: &DzPlan) -> Vec<(String, Phase)> {
+    p.steps
+        .iter()
+        .filter_map(|s: &Step<Ext>| match &s.action {
+            Action::DataZoneGrantStatus { status, .. } => Some((status.clone(), s.phase())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The one inline policy put of a plan.
+fn one_put(p: &DzPlan) -> Value {
+    match policy_writes(p).as_slice() {
+        [Some(d)] => d.clone(),
+        other => panic!("{other:?} in {:?}", p.steps),
+    }
+}
+
+fn lf(p: &DzPlan, revoke: bool) -> Vec<String> {
+    (if revoke { p.revokes() } else { p.grants() })
+        .iter()
+        .map(|g| g.to_string())
+        .collect()
 }
 
 #[test]
@@ -92,22 +142,18 @@ fn the_copy_is_always_made_from_the_original_boundary() {
             ..Default::default()
         },
     );
-    let Some(Action::CreateBoundaryCopy {
+    let x = exts(&first);
+    let Some(Ext::CreateBoundaryCopy {
         document,
         description,
         name,
-    }) = first
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::CreateBoundaryCopy { .. }))
+    }) = x.first()
     else {
-        panic!("{:?}", first.actions)
+        panic!("{:?}", first.steps)
     };
     assert_eq!(name, "lakewarden-boundary-u");
     assert_eq!(copy_source(description).as_deref(), Some(source.as_str()));
-    assert!(
-        matches!(first.actions.last(), Some(Action::AttachBoundary { arn, .. }) if *arn == copy_arn)
-    );
+    assert!(matches!(x.last(), Some(Ext::AttachBoundary { arn, .. }) if *arn == copy_arn));
     // The role now has the copy; the configuration drops order/ for returns/: the new version
     // is made from the original, so order/ is gone.
     let on_copy = EnvObserved {
@@ -125,25 +171,18 @@ fn the_copy_is_always_made_from_the_original_boundary() {
         ..Default::default()
     };
     let same = plan_environment(&cfg("  boundary_copy: true\n"), &on_copy);
-    assert!(
-        same.actions.iter().all(|a| !a.kind().contains("boundary")),
-        "{:?}",
-        same.actions
-    );
+    assert!(exts(&same).is_empty(), "{:?}", same.steps);
     let returns = cfg("  boundary_copy: true\n").tap_buckets(&[("sales-raw", &["returns/"])]);
     let p = plan_environment(&returns, &on_copy);
-    let Some(Action::UpdateBoundaryCopy {
-        document,
-        delete_version,
-        ..
-    }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::UpdateBoundaryCopy { .. }))
-    else {
-        panic!("{:?}", p.actions)
+    let x = exts(&p);
+    assert_eq!(
+        x.len(),
+        1,
+        "no version pruned below the limit, no attach: {x:?}"
+    );
+    let Ext::UpdateBoundaryCopy { document, .. } = x[0] else {
+        panic!("{x:?}")
     };
-    assert_eq!(delete_version, &None);
     assert!(boundary_allows_list(
         document,
         &loc("s3://sales-raw/returns/")
@@ -152,10 +191,6 @@ fn the_copy_is_always_made_from_the_original_boundary() {
         document,
         &loc("s3://sales-raw/order/")
     ));
-    assert!(!p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::AttachBoundary { .. })));
 }
 
 #[test]
@@ -193,10 +228,7 @@ fn a_large_boundary_is_not_copied_and_a_person_is_told() {
         ..Default::default()
     };
     let p = plan_environment(&cfg("  boundary_copy: true\n"), &o);
-    assert!(!p.actions.iter().any(|a| matches!(
-        a,
-        Action::CreateBoundaryCopy { .. } | Action::AttachBoundary { .. }
-    )));
+    assert!(exts(&p).is_empty());
     assert!(p.attention.iter().any(|a| a.contains("6144")));
 }
 
@@ -226,14 +258,12 @@ fn a_copy_update_prunes_the_oldest_version_at_the_limit() {
         ..Default::default()
     };
     let p = plan_environment(&cfg("  boundary_copy: true\n"), &o);
-    let Some(Action::UpdateBoundaryCopy { delete_version, .. }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::UpdateBoundaryCopy { .. }))
-    else {
-        panic!("{:?}", p.actions)
-    };
-    assert_eq!(delete_version.as_deref(), Some("v2"));
+    let x = exts(&p);
+    // The oldest non-default version goes before the new one is added.
+    assert!(
+        matches!(x.as_slice(), [Ext::DeleteBoundaryVersion { version, .. }, Ext::UpdateBoundaryCopy { .. }] if version == "v2"),
+        "{x:?}"
+    );
     // Without the original boundary, the copy is left alone and a person is told.
     let p = plan_environment(
         &cfg("  boundary_copy: true\n"),
@@ -242,9 +272,106 @@ fn a_copy_update_prunes_the_oldest_version_at_the_limit() {
             ..o
         },
     );
-    assert!(p.actions.iter().all(|a| !a.kind().contains("boundary")));
+    assert!(exts(&p).is_empty());
     assert!(p.attention.iter().any(|a| a.contains("copied from")));
 }
+
+fn observed_grant() -> GrantObserved {
+    GrantObserved {
+        domain: "dzd_abc123".into(),
+        account: "111111111111".into(),
+        grant: "grt-1".into(),
+        asset: "a".into(),
+        role_arn: "arn:aws:iam::111111111111:role/u".into(),
+        target_database: "sub".into(),
+        catalog: "111111111111".into(),
+        database: "cm_kasama_sales".into(),
+        table_name: "orders".into(),
+        table: Some(TableInfo {
+            database: "cm_kasama_sales".into(),
+            name: "orders".into(),
+            location: Some("s3://sales-raw/order/orders/".into()),
+        }),
+        grant_status: Some("GRANT_PENDING".into()),
+        ..Default::default()
+    }
+}
+
+fn cross_account() -> GrantObserved {
+    GrantObserved {
+        catalog: "222222222222".into(),
+        ..observed_grant()
+    }
+}
+
+/// Apply a plan to the observed state (what the next delivery reads): LF grants and revokes,
+/// the inline policy (merged as the driver merges), links, DataZone statuses.
+fn after(o: &GrantObserved, p: &DzPlan) -> GrantObserved {
+    let mut next = o.clone();
+    for a in p.actions() {
+        match a {
+            Action::LfGrant(g) => next.permissions.add(g.clone()),
+            Action::LfRevoke(g) => {
+                let mut kept = LfState::default();
+                for h in next.permissions.iter() {
+                    if h.principal == g.principal && h.resource == g.resource {
+                        let rest: Vec<String> = h
+                            .permissions
+                            .iter()
+                            .filter(|x| !g.permissions.contains(*x))
+                            .cloned()
+                            .collect();
+                        if !rest.is_empty() {
+                            kept.add(LfGrant::new(&h.principal, h.resource.clone(), rest, false));
+                        }
+                    } else {
+                        kept.add(h);
+                    }
+                }
+                next.permissions = kept;
+            }
+            Action::Policy(w) => {
+                next.role_policy =
+                    match policy::merge(next.role_policy.as_ref(), &w.owner, &w.desired) {
+                        policy::Merge::Put(d) => Some(d),
+                        policy::Merge::Delete => None,
+                        policy::Merge::Unchanged => next.role_policy.clone(),
+                    }
+            }
+            Action::CreateLink(Link::Table {
+                database,
+                name,
+                catalog,
+                target_database,
+                table,
+                managed_by,
+            }) => next.links.push(TableLinkInfo {
+                database: database.clone(),
+                name: name.clone(),
+                target: Some((catalog.clone(), target_database.clone(), table.clone())),
+                parameters: managed_by
+                    .iter()
+                    .map(|m| (MANAGED_BY.to_string(), m.clone()))
+                    .collect(),
+            }),
+            Action::DeleteLink(Link::Table { name, .. }) => next.links.retain(|l| &l.name != name),
+            Action::DataZoneGrantStatus {
+                status,
+                target_name,
+                ..
+            } => {
+                next.grant_status = Some(status.clone());
+                if target_name.is_some() {
+                    next.target_name = target_name.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+    next
+}
+
+use lakewarden::reconcile::Link;
 
 #[test]
 fn locations_outside_the_configuration_are_never_granted() {
@@ -252,131 +379,215 @@ fn locations_outside_the_configuration_are_never_granted() {
     assert!(location_allowed(&c, &loc("s3://sales-raw/order/orders/")));
     assert!(!location_allowed(&c, &loc("s3://sales-raw/hr/salaries/")));
     let o = GrantObserved {
-        account: "1".into(),
-        grant: "g".into(),
-        asset: "a".into(),
-        role_arn: "arn:aws:iam::1:role/u".into(),
-        target_database: "sub".into(),
-        catalog: "1".into(),
-        database: "cm_kasama_sales".into(),
-        table_name: "salaries".into(),
         table: Some(TableInfo {
             database: "cm_kasama_sales".into(),
             name: "salaries".into(),
             location: Some("s3://sales-raw/hr/salaries/".into()),
         }),
-        ..Default::default()
+        ..observed_grant()
     };
     let p = plan_grant(&c, &o);
-    assert_eq!(p.actions.len(), 1);
+    assert!(p.grants().is_empty() && policy_writes(&p).is_empty());
+    assert_eq!(
+        statuses(&p),
+        vec![
+            ("GRANT_IN_PROGRESS".into(), Phase::Prepare),
+            ("GRANT_FAILED".into(), Phase::Finally)
+        ]
+    );
     assert!(
-        matches!(&p.actions[0], Action::GrantStatus { status, failure: Some(f), .. } if status == "GRANT_FAILED" && f.contains("outside"))
+        matches!(p.actions().last(), Some(Action::DataZoneGrantStatus { failure: Some(f), .. }) if f.contains("outside"))
     );
 }
 
 #[test]
-fn a_cross_account_table_gets_a_link_in_the_target_database() {
-    let o = GrantObserved {
-        account: "1".into(),
-        grant: "g".into(),
-        asset: "a".into(),
-        role_arn: "arn:aws:iam::1:role/u".into(),
-        target_database: "sub".into(),
-        catalog: "2".into(),
-        database: "cm_kasama_sales".into(),
-        table_name: "orders".into(),
-        table: Some(TableInfo {
-            database: "cm_kasama_sales".into(),
-            name: "orders".into(),
-            location: Some("s3://sales-raw/order/orders/".into()),
-        }),
-        ..Default::default()
-    };
+fn a_cross_account_table_gets_a_marked_link_in_the_target_database_and_converges() {
+    let o = cross_account();
     let p = plan_grant(&cfg(""), &o);
-    assert!(p.actions.iter().any(|a| matches!(a, Action::CreateTableLink { database, catalog, .. } if database == "sub" && catalog == "2")));
+    assert!(p.actions().any(|a| matches!(a, Action::CreateLink(Link::Table { database, catalog, name, managed_by: Some(m), .. })
+        if database == "sub" && catalog == "222222222222" && name == "cm_kasama_sales_orders" && m == "datazone-subscriber")));
     assert!(
-        matches!(p.actions.last(), Some(Action::GrantStatus { status, target_name: Some(t), .. }) if status == "GRANTED" && t == "cm_kasama_sales_orders")
+        matches!(p.actions().last(), Some(Action::DataZoneGrantStatus { status, target_name: Some(t), downgrade_on_failure: true, .. }) if status == "GRANTED" && t == "cm_kasama_sales_orders")
     );
     // LF on the producer's table (its catalog) and DESCRIBE on the link (ours).
-    let grants: Vec<String> = p
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Grant(g) => Some(g.to_string()),
-            _ => None,
-        })
-        .collect();
+    let grants = lf(&p, false);
     assert!(
         grants
             .iter()
-            .any(|g| g.contains("table 2:cm_kasama_sales.orders [DESCRIBE, SELECT]")),
+            .any(|g| g.contains("table 222222222222:cm_kasama_sales.orders [DESCRIBE, SELECT]")),
         "{grants:?}"
     );
     assert!(
         grants
             .iter()
-            .any(|g| g.contains("table 1:sub.cm_kasama_sales_orders [DESCRIBE]")),
+            .any(|g| g.contains("table 111111111111:sub.cm_kasama_sales_orders [DESCRIBE]")),
         "{grants:?}"
     );
+    // Converges: the next delivery plans nothing.
+    let granted = after(&o, &p);
+    let again = plan_grant(&cfg(""), &granted);
+    assert!(again.is_empty(), "{:?}", again.steps);
 
-    // The revoke undoes the grants, the link grant and the link.
-    let held: LfState = p
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Grant(g) => Some(g.clone()),
-            _ => None,
-        })
+    // The revoke undoes the grants, the link grant and the link, and converges too.
+    let revoking = GrantObserved {
+        kind: GrantKind::Revoke,
+        grant_status: Some("REVOKE_PENDING".into()),
+        ..granted
+    };
+    let r = plan_revoke(&cfg(""), &revoking);
+    assert_eq!(r.revokes().len(), 3, "{:?}", r.steps);
+    assert!(r.actions().any(|a| matches!(a, Action::DeleteLink(Link::Table { database, name, .. }) if database == "sub" && name == "cm_kasama_sales_orders")));
+    assert_eq!(
+        statuses(&r),
+        vec![
+            ("REVOKE_IN_PROGRESS".into(), Phase::Prepare),
+            ("REVOKED".into(), Phase::Finally)
+        ]
+    );
+    let done = after(&revoking, &r);
+    assert!(done.permissions.is_empty() && done.links.is_empty() && done.role_policy.is_none());
+    let again = plan_revoke(&cfg(""), &done);
+    assert!(again.is_empty(), "{:?}", again.steps);
+}
+
+fn foreign_table(name: &str, target: Option<(&str, &str, &str)>, marker: bool) -> TableLinkInfo {
+    TableLinkInfo {
+        database: "sub".into(),
+        name: name.into(),
+        target: target.map(|(c, d, t)| (c.into(), d.into(), t.into())),
+        parameters: if marker {
+            [(MANAGED_BY.to_string(), "datazone-subscriber".to_string())].into()
+        } else {
+            Default::default()
+        },
+    }
+}
+
+#[test]
+fn a_same_named_table_lakewarden_did_not_make_is_never_touched() {
+    // A real table (no marker) named like the link: the grant links under a hashed name and
+    // tells a person; the revoke deletes only that link.
+    let real = foreign_table("cm_kasama_sales_orders", None, false);
+    let o = GrantObserved {
+        links: vec![real.clone()],
+        ..cross_account()
+    };
+    let p = plan_grant(&cfg(""), &o);
+    let hashed = grants::hashed_link_name("222222222222", "cm_kasama_sales", "orders");
+    assert!(
+        hashed.starts_with("cm_kasama_sales_orders_") && hashed.len() == 31,
+        "{hashed}"
+    );
+    let created: Vec<&Action<Ext>> = p
+        .actions()
+        .filter(|a| matches!(a, Action::CreateLink(_)))
         .collect();
+    assert!(
+        matches!(created.as_slice(), [Action::CreateLink(Link::Table { name, .. })] if *name == hashed),
+        "{created:?}"
+    );
+    assert!(
+        p.attention.iter().any(|a| a.contains("did not make")),
+        "{:?}",
+        p.attention
+    );
+    assert!(!p.actions().any(|a| matches!(a, Action::DeleteLink(_))));
+    let granted = after(&o, &p);
+    assert_eq!(granted.target_name.as_deref(), Some(hashed.as_str()));
+    assert!(plan_grant(&cfg(""), &granted).is_empty());
     let r = plan_revoke(
         &cfg(""),
         &GrantObserved {
-            permissions: held,
-            link_exists: true,
-            ..o
+            kind: GrantKind::Revoke,
+            ..granted
         },
     );
-    let revoked = r
-        .actions
+    let deleted: Vec<&Action<Ext>> = r
+        .actions()
+        .filter(|a| matches!(a, Action::DeleteLink(_)))
+        .collect();
+    assert!(
+        matches!(deleted.as_slice(), [Action::DeleteLink(Link::Table { name, .. })] if *name == hashed),
+        "{deleted:?}"
+    );
+
+    // The accident of old: no link of ours, a real table of that name: the revoke leaves it and
+    // alerts.
+    let r = plan_revoke(
+        &cfg(""),
+        &GrantObserved {
+            kind: GrantKind::Revoke,
+            links: vec![real],
+            grant_status: Some("REVOKE_PENDING".into()),
+            ..cross_account()
+        },
+    );
+    assert!(
+        !r.actions().any(|a| matches!(a, Action::DeleteLink(_))),
+        "{:?}",
+        r.steps
+    );
+    assert!(r
+        .skipped
         .iter()
-        .filter(|a| matches!(a, Action::Revoke(_)))
-        .count();
-    assert_eq!(revoked, 3, "{:?}", r.actions);
-    assert!(r.actions.iter().any(|a| matches!(a, Action::DeleteTableLink { database, name } if database == "sub" && name == "cm_kasama_sales_orders")));
+        .any(|s| s.action == "glue.delete_resource_link"));
+    assert!(r
+        .attention
+        .iter()
+        .any(|a| a.contains("not made by lakewarden")));
 }
 
-fn observed_grant() -> GrantObserved {
-    GrantObserved {
-        account: "1".into(),
-        grant: "grt-1".into(),
-        asset: "a".into(),
-        role_arn: "arn:aws:iam::1:role/u".into(),
-        target_database: "sub".into(),
-        catalog: "1".into(),
-        database: "cm_kasama_sales".into(),
-        table_name: "orders".into(),
-        table: Some(TableInfo {
-            database: "cm_kasama_sales".into(),
-            name: "orders".into(),
-            location: Some("s3://sales-raw/order/orders/".into()),
-        }),
-        ..Default::default()
-    }
-}
-
-/// Apply a plan's policy and LF actions to the observed state (what a second delivery reads).
-fn after(o: &GrantObserved, p: &Plan) -> GrantObserved {
-    let mut next = o.clone();
-    for a in &p.actions {
-        match a {
-            Action::Grant(g) => next.permissions.add(g.clone()),
-            Action::PutRolePolicy { document, .. } => next.role_policy = Some(document.clone()),
-            Action::DeleteRolePolicy { .. } => next.role_policy = None,
-            Action::GrantStatus { status, .. } => next.grant_status = Some(status.clone()),
-            _ => {}
-        }
-    }
-    next
+#[test]
+fn link_names_never_collide() {
+    // `a_b` + `c` and `a` + `b_c` give one plain name: the second gets the hashed one.
+    let first = GrantObserved {
+        database: "a_b".into(),
+        table_name: "c".into(),
+        ..cross_account()
+    };
+    let p1 = plan_grant(&cfg("").tap_databases(&[]), &first);
+    let l1 = after(&first, &p1).links;
+    assert_eq!(l1[0].name, "a_b_c");
+    let second = GrantObserved {
+        database: "a".into(),
+        table_name: "b_c".into(),
+        links: l1.clone(),
+        ..cross_account()
+    };
+    let p2 = plan_grant(&cfg("").tap_databases(&[]), &second);
+    let l2 = after(&second, &p2).links;
+    assert_eq!(l2.len(), 2);
+    assert_ne!(l2[1].name, "a_b_c");
+    assert!(
+        p2.attention.is_empty(),
+        "a name taken by lakewarden's own link is no alarm"
+    );
+    // Revoking the second leaves the first's link alone.
+    let r = plan_revoke(
+        &cfg("").tap_databases(&[]),
+        &GrantObserved {
+            kind: GrantKind::Revoke,
+            ..after(&second, &p2)
+        },
+    );
+    assert!(r
+        .actions()
+        .all(|a| !matches!(a, Action::DeleteLink(Link::Table { name, .. }) if name == "a_b_c")));
+    // The same table name from two producers.
+    let other_producer = GrantObserved {
+        catalog: "333333333333".into(),
+        links: vec![foreign_table(
+            "cm_kasama_sales_orders",
+            Some(("222222222222", "cm_kasama_sales", "orders")),
+            true,
+        )],
+        ..cross_account()
+    };
+    let p = plan_grant(&cfg(""), &other_producer);
+    assert!(p.actions().any(
+        |a| matches!(a, Action::CreateLink(Link::Table { name, catalog, .. })
+        if name != "cm_kasama_sales_orders" && catalog == "333333333333")
+    ));
 }
 
 #[test]
@@ -387,14 +598,8 @@ fn a_grant_is_fulfilled_once_and_its_statements_carry_the_grant_id() {
         ..observed_grant()
     };
     let p = plan_grant(&cfg(""), &o);
-    let Some(Action::PutRolePolicy { document, .. }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::PutRolePolicy { .. }))
-    else {
-        panic!("{:?}", p.actions)
-    };
-    let stmts = policy::statements(document);
+    let document = one_put(&p);
+    let stmts = policy::statements(&document);
     let sids: Vec<&str> = stmts.iter().filter_map(|s| s["Sid"].as_str()).collect();
     assert!(sids.contains(&"TeamScratch"));
     let ours: Vec<&&str> = sids
@@ -407,48 +612,41 @@ fn a_grant_is_fulfilled_once_and_its_statements_carry_the_grant_id() {
     assert!(document
         .to_string()
         .contains("arn:aws:s3:::sales-raw/order/orders/*"));
-    assert!(
-        matches!(p.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "GRANTED")
+    assert_eq!(
+        statuses(&p),
+        vec![
+            ("GRANT_IN_PROGRESS".into(), Phase::Prepare),
+            ("GRANTED".into(), Phase::Finally)
+        ]
     );
 
     // Second delivery: nothing to do, DataZone already says GRANTED.
-    let again = plan_grant(&cfg(""), &after(&o, &p));
-    assert!(again.actions.is_empty(), "{:?}", again.actions);
+    let granted = after(&o, &p);
+    let again = plan_grant(&cfg(""), &granted);
+    assert!(again.is_empty(), "{:?}", again.steps);
 
     // The revoke removes exactly our two statements and the table grant; the database DESCRIBE
     // stays because the environment itself is granted that database (datazone.databases).
-    let granted = after(&o, &p);
-    let r = plan_revoke(&cfg(""), &granted);
-    let Some(Action::PutRolePolicy { document, .. }) = r
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::PutRolePolicy { .. }))
-    else {
-        panic!("{:?}", r.actions)
+    let revoking = GrantObserved {
+        kind: GrantKind::Revoke,
+        ..granted
     };
-    assert_eq!(policy::statements(document), vec![team]);
-    let revokes: Vec<String> = r
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Revoke(g) => Some(g.to_string()),
-            _ => None,
-        })
-        .collect();
+    let r = plan_revoke(&cfg(""), &revoking);
+    let document = one_put(&r);
+    assert_eq!(policy::statements(&document), vec![team]);
+    let revokes = lf(&r, true);
     assert_eq!(revokes.len(), 1, "{revokes:?}");
-    assert!(revokes[0].contains("table 1:cm_kasama_sales.orders"));
+    assert!(revokes[0].contains("table 111111111111:cm_kasama_sales.orders"));
+    // DataZone shows GRANTED (not REVOKE_PENDING): REVOKE_IN_PROGRESS first all the same.
+    assert_eq!(statuses(&r).len(), 2);
     assert!(
-        matches!(r.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "REVOKED")
+        matches!(r.actions().last(), Some(Action::DataZoneGrantStatus { status, .. }) if status == "REVOKED")
     );
+    let done = after(&revoking, &r);
+    assert!(plan_revoke(&cfg(""), &done).is_empty());
     // Outside the environment's databases the database DESCRIBE goes too.
-    let r = plan_revoke(&cfg("").tap_databases(&[]), &granted);
-    assert_eq!(
-        r.actions
-            .iter()
-            .filter(|a| matches!(a, Action::Revoke(_)))
-            .count(),
-        2
-    );
+    let r = plan_revoke(&cfg("").tap_databases(&[]), &revoking);
+    assert_eq!(r.revokes().len(), 2);
 }
 
 trait Tap {
@@ -484,9 +682,9 @@ fn a_missing_table_fails_the_grant_with_the_reason() {
         ..observed_grant()
     };
     let p = plan_grant(&cfg(""), &o);
-    assert_eq!(p.actions.len(), 1);
+    assert_eq!(p.steps.len(), 2);
     assert!(
-        matches!(&p.actions[0], Action::GrantStatus { status, failure: Some(f), .. } if status == "GRANT_FAILED" && f.contains("does not exist"))
+        matches!(p.actions().last(), Some(Action::DataZoneGrantStatus { status, failure: Some(f), .. }) if status == "GRANT_FAILED" && f.contains("does not exist"))
     );
     assert!(p.attention.iter().any(|a| a.contains("grt-1")));
 }
@@ -505,7 +703,7 @@ fn an_environment_gets_locations_grants_and_policy_and_the_boundary_stays() {
         ..Default::default()
     };
     let p = plan_environment(&cfg(""), &o);
-    let kinds: Vec<&str> = p.actions.iter().map(Action::kind).collect();
+    let kinds: Vec<&str> = p.actions().map(|a| a.kind()).collect();
     assert_eq!(
         kinds,
         vec![
@@ -516,15 +714,14 @@ fn an_environment_gets_locations_grants_and_policy_and_the_boundary_stays() {
             "iam.put_role_policy"
         ]
     );
+    let acts: Vec<&Action<Ext>> = p.actions().collect();
     assert!(
-        matches!(&p.actions[0], Action::RegisterLocation { arn } if arn == "arn:aws:s3:::sales-raw/order")
+        matches!(acts[0], Action::LfRegister { arn, role_arn: None } if arn == "arn:aws:s3:::sales-raw/order")
     );
     assert!(
-        matches!(&p.actions[1], Action::Grant(g) if g.permissions.contains("DATA_LOCATION_ACCESS"))
+        matches!(acts[1], Action::LfGrant(g) if g.permissions.contains("DATA_LOCATION_ACCESS"))
     );
-    let Action::PutRolePolicy { document, .. } = &p.actions[4] else {
-        unreachable!()
-    };
+    let document = one_put(&p);
     let text = document.to_string();
     for arn in [
         "arn:aws:glue:us-east-1:1:catalog",
@@ -535,14 +732,11 @@ fn an_environment_gets_locations_grants_and_policy_and_the_boundary_stays() {
     ] {
         assert!(text.contains(arn), "{arn} in {text}");
     }
-    assert!(policy::statements(document)
+    assert!(policy::statements(&document)
         .iter()
         .all(|s| s["Sid"].as_str().unwrap().starts_with("Lakewarden")));
     // Nothing touches the boundary without boundary_copy; the report says it blocks ListBucket.
-    assert!(!p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::AttachBoundary { .. })));
+    assert!(exts(&p).is_empty());
     let eval = p
         .notes
         .iter()
@@ -571,6 +765,16 @@ fn events_of_other_domains_are_ignored() {
     assert!(trigger(&bad, &cfg("")).is_err());
 }
 
+fn grant_ref(kind: GrantKind) -> GrantRef {
+    GrantRef {
+        kind,
+        domain: "dzd_abc123".into(),
+        id: "g".into(),
+        listing: None,
+        target: None,
+    }
+}
+
 #[test]
 fn a_grant_that_cannot_be_resolved_is_reported_failed_for_its_pending_assets() {
     use lakewarden::aws::AwsError;
@@ -578,7 +782,7 @@ fn a_grant_that_cannot_be_resolved_is_reported_failed_for_its_pending_assets() {
         Some("ResourceNotFoundException"),
         "Listing l not found"
     )));
-    assert!(permanent(&AwsError::new(Some("NoUserRole"), "x")));
+    assert!(permanent(&AwsError::local(LocalKind::NoUserRole, "x")));
     assert!(!permanent(&AwsError::new(
         Some("ThrottlingException"),
         "slow down"
@@ -587,22 +791,27 @@ fn a_grant_that_cannot_be_resolved_is_reported_failed_for_its_pending_assets() {
         ("a1".to_string(), "GRANT_PENDING".to_string()),
         ("a2".to_string(), "GRANTED".to_string()),
     ];
-    let p = plan_failed(&Kind::GrantRequested, "g", &assets, "Listing l not found");
+    let p = plan_failed(&grant_ref(GrantKind::Grant), &assets, "Listing l not found");
     assert_eq!(
-        p.actions,
-        vec![Action::GrantStatus {
+        p.actions().last(),
+        Some(&Action::DataZoneGrantStatus {
+            domain: "dzd_abc123".into(),
             grant: "g".into(),
             asset: "a1".into(),
             status: "GRANT_FAILED".into(),
             failure: Some("Listing l not found".into()),
-            target_name: None
-        }]
+            target_name: None,
+            downgrade_on_failure: true,
+        })
     );
+    assert_eq!(statuses(&p).len(), 2, "IN_PROGRESS then FAILED for a1 only");
     assert!(p.attention[0].contains("could not be fulfilled"));
-    let revoking = vec![("a1".to_string(), "REVOKE_PENDING".to_string())];
-    let p = plan_failed(&Kind::Revoke, "g", &revoking, "gone");
-    assert!(
-        matches!(&p.actions[0], Action::GrantStatus { status, .. } if status == "REVOKE_FAILED")
+    let revoking = vec![("a1".to_string(), "REVOKE_IN_PROGRESS".to_string())];
+    let p = plan_failed(&grant_ref(GrantKind::Revoke), &revoking, "gone");
+    assert_eq!(
+        statuses(&p),
+        vec![("REVOKE_FAILED".into(), Phase::Finally)],
+        "already in progress: not told again"
     );
 }
 
@@ -611,51 +820,142 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap()
 }
 
+fn run_scope(t: Trigger<Scope>) -> Scope {
+    match t {
+        Trigger::Run(s) => s,
+        Trigger::Ignore(why) => panic!("ignored: {why}"),
+    }
+}
+
 #[test]
 fn the_event_fixtures_mean_what_the_readme_says() {
     let c = cfg("").tap_domains(&["dzd_abc123"]);
-    let Trigger::Run(env) = trigger(
-        &fixture("datazone-environment-deployment-completed.json"),
-        &c,
-    )
-    .unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        (env.kind, env.domain.as_str(), env.id.as_str()),
-        (Kind::EnvironmentDeployed, "dzd_abc123", "env_consumer")
+    let env = run_scope(
+        trigger(
+            &fixture("datazone-environment-deployment-completed.json"),
+            &c,
+        )
+        .unwrap(),
     );
-    let Trigger::Run(g) =
-        trigger(&fixture("datazone-subscription-grant-requested.json"), &c).unwrap()
+    assert_eq!(
+        env,
+        Scope::Environment {
+            domain: "dzd_abc123".into(),
+            id: "env_consumer".into()
+        }
+    );
+    let Scope::Grant(g) =
+        run_scope(trigger(&fixture("datazone-subscription-grant-requested.json"), &c).unwrap())
     else {
         panic!()
     };
-    assert_eq!(
-        (g.kind, g.id.as_str()),
-        (Kind::GrantRequested, "grt_orders")
-    );
+    assert_eq!((g.kind, g.id.as_str()), (GrantKind::Grant, "grt_orders"));
     assert_eq!(g.listing, Some(("lst_orders".into(), Some("1".into()))));
     assert_eq!(
         g.target,
         Some(("tgt_glue_consumer".into(), "env_consumer".into()))
     );
-    for f in [
-        "datazone-subscription-grant-revoke-requested.json",
-        "datazone-subscription-revoked.json",
-        "datazone-subscription-cancelled.json",
-    ] {
-        let Trigger::Run(r) = trigger(&fixture(f), &c).unwrap() else {
-            panic!("{f}")
-        };
-        assert_eq!((r.kind, r.id.as_str()), (Kind::Revoke, "grt_orders"), "{f}");
-        assert_eq!(r.listing, g.listing, "{f}");
-        assert_eq!(r.target, g.target, "{f}");
-    }
+    let Scope::Grant(r) = run_scope(
+        trigger(
+            &fixture("datazone-subscription-grant-revoke-requested.json"),
+            &c,
+        )
+        .unwrap(),
+    ) else {
+        panic!()
+    };
+    assert_eq!((r.kind, r.id.as_str()), (GrantKind::Revoke, "grt_orders"));
+    assert_eq!((r.listing, r.target), (g.listing.clone(), g.target.clone()));
     assert_eq!(
         trigger(&fixture("scheduled.json"), &c).unwrap(),
-        Trigger::Reconcile
+        Trigger::Run(Scope::All)
     );
     assert!(trigger(&fixture("glue-create-table.json"), &c).is_err());
+}
+
+#[test]
+fn the_documented_event_shapes_are_understood() {
+    // tests/events/documented (docs/aws-semantics.md §5): Revoked / Cancelled are about a
+    // subscription (subscribedListing, subscribedPrincipal), not a grant or a target.
+    let c = cfg("").tap_domains(&["dzd_abc123"]);
+    for f in ["revoked", "cancelled"] {
+        let s = run_scope(
+            trigger(
+                &fixture(&format!("documented/datazone-subscription-{f}.json")),
+                &c,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            s,
+            Scope::Subscription {
+                domain: "dzd_abc123".into(),
+                id: "sub_orders".into(),
+                listing: "lst_orders".into(),
+                project: Some("prj_consumer".into()),
+            },
+            "{f}"
+        );
+    }
+    let env = run_scope(
+        trigger(
+            &fixture("documented/datazone-environment-deployment-completed.json"),
+            &c,
+        )
+        .unwrap(),
+    );
+    assert!(matches!(env, Scope::Environment { id, .. } if id == "env_consumer"));
+    for (f, kind) in [
+        ("grant-requested", GrantKind::Grant),
+        ("grant-revoke-requested", GrantKind::Revoke),
+    ] {
+        let Scope::Grant(g) = run_scope(
+            trigger(
+                &fixture(&format!("documented/datazone-subscription-{f}.json")),
+                &c,
+            )
+            .unwrap(),
+        ) else {
+            panic!("{f}")
+        };
+        assert_eq!((g.kind, g.id.as_str()), (kind, "grt_orders"));
+    }
+    // A subscription event without its subscription or listing is malformed.
+    let mut e = fixture("documented/datazone-subscription-revoked.json");
+    e["detail"]["data"]["subscribedListing"]
+        .as_object_mut()
+        .unwrap()
+        .remove("id");
+    assert!(trigger(&e, &c).is_err());
+}
+
+#[test]
+fn the_listing_forms_aws_produces_name_the_table() {
+    use lakewarden::aws::datazone::glue_table_form;
+    // What a Glue data source publishes: no databaseName, the database is in tableArn.
+    let data_source = json!({"GlueTableForm": {"catalogId": "222222222222", "region": "us-east-1",
+        "tableArn": "arn:aws:glue:us-east-1:222222222222:table/cm_kasama_sales/orders",
+        "tableName": "orders", "sourceLocation": "EMPTY"}});
+    assert_eq!(
+        glue_table_form(&data_source),
+        Some((
+            Some("222222222222".into()),
+            "cm_kasama_sales".into(),
+            "orders".into()
+        ))
+    );
+    // CreateAsset's form names the database; a china-partition ARN parses the same.
+    let created = json!({"GlueTableForm": {"databaseName": "db", "tableName": "t",
+        "tableArn": "arn:aws-cn:glue:cn-north-1:333333333333:table/db/t"}});
+    assert_eq!(
+        glue_table_form(&created),
+        Some((Some("333333333333".into()), "db".into(), "t".into()))
+    );
+    assert_eq!(glue_table_form(&json!({"GlueViewForm": {}})), None);
+    assert_eq!(
+        glue_table_form(&json!({"GlueTableForm": {"tableArn": "arn:aws:s3:::b/k"}})),
+        None
+    );
 }
 
 #[test]
@@ -667,10 +967,8 @@ fn every_statement_written_passes_the_policy_check() {
         &c,
     )));
     let p = plan_grant(&c, &observed_grant());
-    for a in &p.actions {
-        if let Action::PutRolePolicy { document, .. } = a {
-            stmts.extend(policy::statements(document));
-        }
+    for d in policy_writes(&p).into_iter().flatten() {
+        stmts.extend(policy::statements(&d));
     }
     assert!(stmts.len() > 5);
     for st in &stmts {
@@ -685,43 +983,52 @@ fn a_revoke_keeps_what_another_granted_subscription_to_the_same_table_uses() {
     let r = plan_revoke(
         &cfg("").tap_databases(&[]),
         &GrantObserved {
+            kind: GrantKind::Revoke,
             other_grant_holds_table: true,
+            ..granted.clone()
+        },
+    );
+    assert!(r.revokes().is_empty() && !r.actions().any(|a| matches!(a, Action::DeleteLink(_))));
+    assert_eq!(
+        policy_writes(&r),
+        vec![None],
+        "the policy held only this grant's statements"
+    );
+    assert!(
+        matches!(r.actions().last(), Some(Action::DataZoneGrantStatus { status, .. }) if status == "REVOKED")
+    );
+    // A subscription event for a grant another approved subscription still uses changes nothing
+    // until DataZone asks for the revoke.
+    let kept = plan_revoke(
+        &cfg(""),
+        &GrantObserved {
+            kind: GrantKind::Revoke,
+            still_subscribed: true,
+            ..granted.clone()
+        },
+    );
+    assert!(kept.is_empty());
+    let asked = plan_revoke(
+        &cfg(""),
+        &GrantObserved {
+            kind: GrantKind::Revoke,
+            still_subscribed: true,
+            grant_status: Some("REVOKE_PENDING".into()),
             ..granted
         },
     );
-    assert!(
-        !r.actions
-            .iter()
-            .any(|a| matches!(a, Action::Revoke(_) | Action::DeleteTableLink { .. })),
-        "{:?}",
-        r.actions
-    );
-    assert!(r
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::DeleteRolePolicy { .. })));
-    assert!(
-        matches!(r.actions.last(), Some(Action::GrantStatus { status, .. }) if status == "REVOKED")
-    );
+    assert!(!asked.is_empty());
 }
 
 #[test]
 fn a_subscription_event_stands_for_the_grants_of_its_listing_to_its_target() {
     use lakewarden::aws::datazone::GrantSummary;
     let c = cfg("").tap_domains(&["dzd_abc123"]);
-    let Trigger::Run(r) = trigger(&fixture("datazone-subscription-revoked.json"), &c).unwrap()
+    let Scope::GrantOrListing(r) =
+        run_scope(trigger(&fixture("datazone-subscription-revoked.json"), &c).unwrap())
     else {
         panic!()
     };
-    assert!(r.by_subscription);
-    let Trigger::Run(g) = trigger(
-        &fixture("datazone-subscription-grant-revoke-requested.json"),
-        &c,
-    )
-    .unwrap() else {
-        panic!()
-    };
-    assert!(!g.by_subscription);
     let grant = |id: &str, target: &str, listing: &str| GrantSummary {
         id: id.into(),
         target_id: target.into(),
@@ -729,7 +1036,7 @@ fn a_subscription_event_stands_for_the_grants_of_its_listing_to_its_target() {
         listing: Some((listing.into(), "1".into())),
         assets: vec![("a".into(), "GRANTED".into())],
     };
-    let found = grants_of_subscription(
+    let found = trigger::grants_of_listing(
         &r,
         &[
             grant("g1", "tgt_glue_consumer", "lst_orders"),
@@ -739,11 +1046,54 @@ fn a_subscription_event_stands_for_the_grants_of_its_listing_to_its_target() {
     );
     assert_eq!(found.len(), 1);
     assert_eq!(
-        (
-            found[0].kind.clone(),
-            found[0].id.as_str(),
-            found[0].by_subscription
-        ),
-        (Kind::Revoke, "g1", false)
+        (found[0].kind, found[0].id.as_str()),
+        (GrantKind::Revoke, "g1")
+    );
+    // The scheduled reconcile resumes grants left in progress.
+    let mut g = grant("g4", "t", "l");
+    g.assets = vec![("a".into(), "GRANT_IN_PROGRESS".into())];
+    assert_eq!(
+        trigger::pending("d", &g).map(|r| r.kind),
+        Some(GrantKind::Grant)
+    );
+    g.assets = vec![("a".into(), "GRANTED".into())];
+    assert_eq!(trigger::pending("d", &g), None);
+}
+
+#[test]
+fn one_grants_failure_never_fails_another_grant_of_the_same_run() {
+    // Each grant of a run is its own unit: the driver downgrades a GRANTED only with the
+    // failures of its own unit.
+    let a = observed_grant();
+    let b = GrantObserved {
+        grant: "grt-2".into(),
+        ..observed_grant()
+    };
+    let p = plan(
+        &cfg(""),
+        &Observed {
+            items: vec![Item::Grant(Box::new(a)), Item::Grant(Box::new(b))],
+        },
+    );
+    let units: std::collections::BTreeSet<Option<String>> =
+        p.steps.iter().map(|s| s.unit.clone()).collect();
+    assert_eq!(
+        units,
+        [
+            Some("grant grt-1".to_string()),
+            Some("grant grt-2".to_string())
+        ]
+        .into()
+    );
+    // Both grants' IN_PROGRESS run first, their outcomes last.
+    let phases: Vec<Phase> = statuses(&p).into_iter().map(|(_, ph)| ph).collect();
+    assert_eq!(
+        phases,
+        vec![
+            Phase::Prepare,
+            Phase::Finally,
+            Phase::Prepare,
+            Phase::Finally
+        ]
     );
 }

@@ -1,0 +1,210 @@
+//! Pure planning for DataZone environments and subscriptions over existing S3 buckets (S4):
+//! configuration + what was read → a plan in the shared vocabulary (plus the boundary copy,
+//! [`crate::ext::Ext`]).
+
+pub mod boundary;
+pub mod environment;
+pub mod grants;
+
+use lakewarden::aws::datazone::SubscriptionTarget;
+use lakewarden::aws::{AwsError, LocalKind};
+use lakewarden::config::DataZone;
+use lakewarden::lf::{self, LfGrant, LfState};
+use lakewarden::policy::Ownership;
+use lakewarden::reconcile::{Action, Phase, Plan, PolicyTarget, PolicyWrite};
+use lakewarden::s3loc::S3Location;
+use serde_json::{json, Value};
+
+use crate::ext::Ext;
+use crate::observe::{Item, Observed};
+use crate::trigger::GrantKind;
+
+pub use crate::observe::{BoundaryCopy, EnvObserved, GrantObserved};
+pub use boundary::{
+    boundary_allows_list, boundary_copy_name, copy_description, copy_source, policy_size,
+    version_to_prune, widened_boundary,
+};
+pub use environment::{env_statements, plan_environment};
+pub use grants::{link_candidates, plan_failed, plan_grant, plan_revoke};
+
+pub const POLICY_NAME: &str = "lakewarden-datazone";
+pub const ENV_SID: &str = "LakewardenDataZoneEnv";
+pub const GRANT_SID: &str = "LakewardenDataZoneGrant";
+pub const BOUNDARY_SID: &str = "LakewardenDataZoneListBucket";
+/// IAM's limit for a customer-managed policy document (whitespace not counted).
+pub const MANAGED_POLICY_MAX: usize = 6144;
+/// IAM keeps at most this many versions of a managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+/// The value of `lakewarden:managed-by` on the table links this function makes.
+pub const LINK_MANAGER: &str = crate::FUNCTION;
+
+pub type DzPlan = Plan<Ext>;
+
+/// Whether lakewarden fulfils grants to this subscription target (`datazone.fulfil_targets`
+/// names its id, type or name).
+pub fn fulfils(cfg: &DataZone, t: &SubscriptionTarget) -> bool {
+    cfg.fulfil_targets
+        .iter()
+        .any(|f| *f == t.id || *f == t.target_type || *f == t.name)
+}
+
+/// Whether an error reading a grant's listing, environment or target is permanent (retrying
+/// cannot help: DataZone is told the grant failed) rather than transient (left pending).
+pub fn permanent(e: &AwsError) -> bool {
+    e.is_not_found()
+        || e.is_local(LocalKind::NoUserRole)
+        || e.is_local(LocalKind::UnsupportedListing)
+        || ["ValidationException", "AccessDeniedException"]
+            .iter()
+            .any(|c| e.is_code(c))
+}
+
+/// The configured locations: (bucket, prefix) with prefix normalised (`order/`; "" = bucket).
+pub fn locations(cfg: &DataZone) -> Vec<S3Location> {
+    let mut out = Vec::new();
+    for b in &cfg.buckets {
+        if b.prefixes.is_empty() {
+            out.push(S3Location {
+                bucket: b.bucket.clone(),
+                prefix: String::new(),
+            });
+        }
+        for p in &b.prefixes {
+            if let Some(l) = S3Location::parse(&format!("s3://{}/{}", b.bucket, p)) {
+                out.push(l);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a location lies within the configured buckets/prefixes.
+pub fn location_allowed(cfg: &DataZone, loc: &S3Location) -> bool {
+    locations(cfg).iter().any(|l| loc.within(l))
+}
+
+/// Grant what is missing of `g`, or report it already held.
+pub(crate) fn grant_or_already(p: &mut DzPlan, g: LfGrant, state: &LfState) {
+    match lf::missing(&g, state) {
+        Some(m) => p.push(Action::LfGrant(m)),
+        None => p.already("lakeformation.grant", g.to_string()),
+    }
+}
+
+/// Merge `desired` (the statements `owner` covers) into the role's inline policy
+/// `lakewarden-datazone`; the driver merges again into the document as it is right before the
+/// write, so an environment and a grant writing the same role in one run both land.
+pub(crate) fn role_policy(
+    p: &mut DzPlan,
+    role: &str,
+    current: Option<&Value>,
+    owner: Ownership,
+    desired: Vec<Value>,
+) {
+    let target = PolicyTarget::IamInline {
+        role_arn: role.to_string(),
+        name: POLICY_NAME.to_string(),
+    };
+    let wanted = !desired.is_empty();
+    match PolicyWrite::plan(target.clone(), current, owner, desired) {
+        Some(w) => p.push(Action::Policy(w)),
+        None if wanted => p.already("iam.put_role_policy", target.describe()),
+        None => {}
+    }
+}
+
+/// One asset of a subscription grant, and the status DataZone shows for it.
+pub(crate) struct Asset<'a> {
+    pub domain: &'a str,
+    pub grant: &'a str,
+    pub asset: &'a str,
+    pub current: Option<&'a str>,
+}
+
+/// Tell DataZone `status` for one asset of a grant: `*_IN_PROGRESS` first (in
+/// [`Phase::Prepare`], before the work it announces, as AWS's own custom fulfilment samples
+/// do) unless DataZone already shows it, then the outcome after everything else. GRANTED /
+/// REVOKED become GRANT_FAILED / REVOKE_FAILED with the first failure of this grant.
+pub(crate) fn report_status(
+    p: &mut DzPlan,
+    a: &Asset,
+    status: &str,
+    failure: Option<String>,
+    target_name: Option<String>,
+) {
+    let progress = if status.starts_with("GRANT") {
+        "GRANT_IN_PROGRESS"
+    } else {
+        "REVOKE_IN_PROGRESS"
+    };
+    let action =
+        |status: &str, failure, target_name, downgrade_on_failure| Action::DataZoneGrantStatus {
+            domain: a.domain.to_string(),
+            grant: a.grant.to_string(),
+            asset: a.asset.to_string(),
+            status: status.to_string(),
+            failure,
+            target_name,
+            downgrade_on_failure,
+        };
+    if a.current != Some(progress) && a.current != Some(status) {
+        p.push_in(Phase::Prepare, action(progress, None, None, false));
+    }
+    p.push(action(status, failure, target_name, true));
+}
+
+/// The whole plan of a run: one part per environment and per grant (each grant its own unit,
+/// so that a failure of one never turns another's GRANTED into GRANT_FAILED).
+pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
+    let mut p = DzPlan::default();
+    for item in &observed.items {
+        match item {
+            Item::Environment(o) => p.extend(plan_environment(cfg, o)),
+            Item::Grant(o) => {
+                let part = match o.kind {
+                    GrantKind::Grant => plan_grant(cfg, o),
+                    GrantKind::Revoke => plan_revoke(cfg, o),
+                };
+                p.extend_unit(format!("grant {}", o.grant), part);
+            }
+            Item::GrantUnreadable {
+                grant,
+                error,
+                assets,
+            } => match assets {
+                _ if error.is_local(LocalKind::OtherAccount) => p.notes.push(
+                    json!({"skipped": format!("subscription grant {}", grant.id), "reason": error.to_string()}),
+                ),
+                Some(Ok(assets)) => p.extend_unit(
+                    format!("grant {}", grant.id),
+                    plan_failed(grant, assets, &error.to_string()),
+                ),
+                Some(Err(e)) => p.fail(
+                    "observe",
+                    format!("subscription grant {}", grant.id),
+                    format!("{error}; then {e}"),
+                    "Check the grant in DataZone and datazone:GetSubscriptionGrant for the function's role",
+                ),
+                None => p.fail(
+                    "observe",
+                    format!("subscription grant {}", grant.id),
+                    error.to_string(),
+                    "Check the environment, listing and target in DataZone, and the function's read permissions; the grant stays pending for the next run",
+                ),
+            },
+            Item::Ignored(why) => p.notes.push(json!({ "ignored": why })),
+            Item::Unreadable { what, error, .. } if error.is_local(LocalKind::OtherAccount) => p
+                .notes
+                .push(json!({"skipped": what, "reason": error.to_string()})),
+            Item::Unreadable {
+                what,
+                error,
+                remedy,
+            } => p.fail("observe", what.clone(), error.to_string(), remedy.clone()),
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests;
