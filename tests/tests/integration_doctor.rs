@@ -280,9 +280,13 @@ async fn active_shares_the_target_tables() {
     )
     .await
     .expect("doctor");
-    assert!(r.actions.iter().any(|a| a.action == "lakeformation.grant"
-        && a.outcome == Outcome::Applied
-        && a.target.contains("transactions")));
+    // The shared sharing code grants the tables through the All-tables wildcard of the database.
+    assert!(
+        r.actions.iter().any(|a| a.action == "lakeformation.grant"
+            && a.outcome == Outcome::Applied
+            && a.target.contains(&format!("{DB}.*"))),
+        "{r:#?}"
+    );
     let perms = s
         .target
         .lakeformation()
@@ -293,7 +297,10 @@ async fn active_shares_the_target_tables() {
         .unwrap();
     assert!(perms.principal_resource_permissions().iter().any(|p| {
         p.principal().unwrap().data_lake_principal_identifier() == Some(consumer.as_str())
-            && p.resource().unwrap().table().and_then(|t| t.name()) == Some("transactions")
+            && p.resource().unwrap().table().is_some_and(|t| {
+                t.database_name() == DB
+                    && (t.table_wildcard().is_some() || t.name() == Some("transactions"))
+            })
     }));
 }
 
