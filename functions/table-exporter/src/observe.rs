@@ -1,26 +1,56 @@
-//! Read what the plan needs: each table's ARN and PITR, the state record, running exports,
-//! and the destination buckets' policies.
+//! Read what the plan needs: each destination bucket's policy, and per export the table's ARN
+//! and PITR, the state record and the running exports. A read failure of one item is kept in
+//! [`Observed`] for the plan to report; the other items are read as usual.
 
-use lakewarden::aws::{dynamodb, s3, Aws, AwsError, AwsResult};
-use lakewarden::config::Export;
+use lakewarden::aws::dynamodb::{self, ExportInfo};
+use lakewarden::aws::{s3, Aws, AwsError, AwsResult, LocalKind};
+use lakewarden::config::{Config, Export};
 use lakewarden::policy;
 use lakewarden::state::StateStore;
 use serde_json::Value;
 
-use crate::plan::{state_key, ExportObserved, ExportState, NOT_FOUND};
-use lakewarden::aws::dynamodb::ExportInfo;
+use crate::plan::{
+    state_key, state_table, ExportObserved, ExportState, Observed, ReadFailure, NOT_FOUND,
+};
 
+/// Everything the configured destinations and exports need.
+pub async fn observe(aws: &Aws, cfg: &Config) -> AwsResult<Observed> {
+    let mut obs = Observed::default();
+    for d in cfg.export_destinations.iter().flatten() {
+        let policy = destination_policy(aws, &d.bucket).await;
+        obs.destinations.insert(d.bucket.clone(), policy);
+    }
+    if let Some(exports) = &cfg.exports {
+        obs.account = aws.account_id().await?;
+        let store = StateStore::new(aws.dynamodb.clone(), state_table(cfg));
+        for e in exports {
+            let o = observe_export(aws, &store, e).await;
+            obs.exports.insert(state_key(e), o);
+        }
+    }
+    Ok(obs)
+}
+
+/// One export: the table, then the state record (errors name the state table), then each
+/// export the record says is still running.
 pub async fn observe_export(
     aws: &Aws,
     store: &StateStore,
     e: &Export,
-) -> AwsResult<ExportObserved> {
-    let table_arn = dynamodb::table_arn(&aws.dynamodb, &e.table).await?;
+) -> Result<ExportObserved, ReadFailure> {
+    let table_arn = dynamodb::table_arn(&aws.dynamodb, &e.table)
+        .await
+        .map_err(ReadFailure::Table)?;
     let pitr = match &table_arn {
-        Some(_) => dynamodb::pitr_enabled(&aws.dynamodb, &e.table).await?,
+        Some(_) => dynamodb::pitr_enabled(&aws.dynamodb, &e.table)
+            .await
+            .map_err(ReadFailure::Table)?,
         None => false,
     };
-    let record = store.get(&state_key(e)).await?;
+    let record = store
+        .get(&state_key(e))
+        .await
+        .map_err(ReadFailure::StateTable)?;
     let (state, state_version) = match record {
         Some(r) => (
             serde_json::from_value::<ExportState>(r.data).unwrap_or_default(),
@@ -42,7 +72,12 @@ pub async fn observe_export(
                 failure_code: None,
                 failure_message: None,
             }),
-            Err(err) => return Err(err),
+            Err(error) => {
+                return Err(ReadFailure::Export {
+                    arn: arn.clone(),
+                    error,
+                })
+            }
         }
     }
     Ok(ExportObserved {
@@ -60,5 +95,8 @@ pub async fn destination_policy(aws: &Aws, bucket: &str) -> AwsResult<Option<Val
         .await?
         .map(|t| policy::parse_document(&t))
         .transpose()
-        .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()))
+        .map_err(|e| {
+            AwsError::local(LocalKind::MalformedPolicy, e.to_string())
+                .on(format!("bucket policy of {bucket}"))
+        })
 }
