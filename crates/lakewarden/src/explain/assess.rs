@@ -960,3 +960,194 @@ fn s3_access(o: &Observed, loc: Option<&S3Location>, registered: bool, cross: bo
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::glue::TableInfo;
+    use crate::aws::ram::Invitation;
+    use crate::explain::observe::{glue_checks, s3_checks, LfSettings};
+    use crate::explain::{TableRef, Verdict};
+    use serde_json::json;
+
+    const C: &str = "222222222222";
+    const P: &str = "111111111111";
+    const ROLE: &str = "arn:aws:iam::222222222222:role/glue-job";
+
+    fn settings(account: &str) -> LfSettings {
+        LfSettings {
+            account: account.into(),
+            cross_account_version: Some("4".into()),
+            ..Default::default()
+        }
+    }
+
+    fn grant(principal: &str, r: LfResource, perms: &[&str], grantable: bool) -> LfGrant {
+        LfGrant::new(principal, r, perms.iter().copied(), grantable)
+    }
+
+    /// The cross-account chain through a link, everything in place, producer side read.
+    fn cross() -> Observed {
+        let db = |c: &str, n: &str| LfResource::Database {
+            catalog_id: c.into(),
+            name: n.into(),
+        };
+        let table = LfResource::Table {
+            catalog_id: P.into(),
+            database: "cur_org".into(),
+            name: "daily".into(),
+        };
+        let loc = S3Location::parse("s3://cur-data/cur/daily/").unwrap();
+        let mut checks = glue_checks(
+            "us-east-1",
+            &[
+                (C.into(), "cur_org_linked".into(), "daily".into()),
+                (P.into(), "cur_org".into(), "daily".into()),
+            ],
+        );
+        checks.extend(s3_checks(&loc));
+        Observed {
+            principal: ROLE.into(),
+            principal_arn: ROLE.into(),
+            principal_account: C.into(),
+            is_role: true,
+            caller_account: Ok(C.into()),
+            region: "us-east-1".into(),
+            table: TableRef::parse("cur_org_linked.daily").unwrap(),
+            resolution: Resolution::Link {
+                link: "cur_org_linked".into(),
+                catalog: P.into(),
+                database: "cur_org".into(),
+            },
+            target_visible: Some(Ok(true)),
+            producer_view: true,
+            table_info: Ok(Some(TableInfo {
+                database: "cur_org".into(),
+                name: "daily".into(),
+                location: Some("s3://cur-data/cur/daily/".into()),
+            })),
+            table_seen_from: "principal's account",
+            consumer_settings: Ok(settings(C)),
+            producer_settings: Some(Ok(settings(P))),
+            invitations: Some(Ok(vec![Invitation {
+                arn: "arn:aws:ram:us-east-1:111111111111:resource-share-invitation/x".into(),
+                sender: P.into(),
+                share_name: "LakeFormation-V3-x".into(),
+                share_arn: "arn:aws:ram:us-east-1:111111111111:resource-share/x".into(),
+                status: "ACCEPTED".into(),
+            }])),
+            consumer_grants: Ok([
+                grant(ROLE, db(C, "cur_org_linked"), &["DESCRIBE"], false),
+                grant(ROLE, db(P, "cur_org"), &["DESCRIBE"], false),
+                grant(ROLE, table.clone(), &["SELECT"], false),
+            ]
+            .into_iter()
+            .collect()),
+            producer_grants: Some(Ok([
+                grant(C, db(P, "cur_org"), &["DESCRIBE"], true),
+                grant(C, table, &["SELECT", "DESCRIBE"], true),
+            ]
+            .into_iter()
+            .collect())),
+            registered: Some(Ok(vec!["arn:aws:s3:::cur-data/cur".into()])),
+            identity: Ok(vec![NamedPolicy {
+                name: "inline policy analytics".into(),
+                document: json!({"Statement": [{"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"}]}),
+            }]),
+            boundary: Ok(None),
+            checks,
+            simulation: Err("InvalidAction: not implemented".into()),
+            bucket_policy: Some(Ok(None)),
+        }
+    }
+
+    #[test]
+    fn the_whole_chain_in_place_is_allowed() {
+        let e = assess(&cross());
+        assert_eq!(e.verdict, Verdict::Allowed, "{e:#?}");
+        assert!(!e.step("s3.access").unwrap().applies);
+        assert!(e
+            .step("iam.identity")
+            .unwrap()
+            .evidence
+            .contains("SimulatePrincipalPolicy did not answer"));
+    }
+
+    #[test]
+    fn a_re_grant_without_the_accounts_grant_option_fails_at_table_select() {
+        let mut o = cross();
+        let mut g: Vec<LfGrant> = o.producer_grants.clone().unwrap().unwrap().iter().collect();
+        for x in &mut g {
+            x.grantable.clear();
+        }
+        o.producer_grants = Some(Ok(g.into_iter().collect()));
+        let e = assess(&o);
+        assert_eq!(e.verdict, Verdict::Denied);
+        let failing: Vec<&str> = e
+            .steps
+            .iter()
+            .filter(|s| s.ok == Some(false))
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(failing, vec!["lf.database_describe", "lf.table_select"]);
+        assert!(e
+            .step("lf.table_select")
+            .unwrap()
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains(&format!("DataLakePrincipalIdentifier={C}")));
+    }
+
+    #[test]
+    fn the_simulator_answers_when_it_can() {
+        let mut o = cross();
+        o.identity = Err("not read".into());
+        o.simulation = Ok(o
+            .checks
+            .iter()
+            .map(|c| super::super::observe::Simulated {
+                action: c.action.clone(),
+                resource: c.resource.clone(),
+                decision: if c.action == "glue:GetTable" {
+                    "implicitDeny".into()
+                } else {
+                    "allowed".into()
+                },
+                allowed_by_boundary: None,
+            })
+            .collect());
+        let e = assess(&o);
+        let s = e.step("iam.identity").unwrap();
+        assert_eq!(s.ok, Some(false), "{s:?}");
+        assert!(
+            s.evidence
+                .contains("evaluator: iam:SimulatePrincipalPolicy"),
+            "{s:?}"
+        );
+        assert!(s.fix.as_deref().unwrap().contains("glue:GetTable"));
+    }
+
+    #[test]
+    fn an_unregistered_location_is_decided_by_s3() {
+        let mut o = cross();
+        o.registered = Some(Ok(vec![]));
+        // Another account's bucket without a bucket policy: S3 refuses.
+        let e = assess(&o);
+        assert_eq!(e.step("lf.location").unwrap().ok, None);
+        let s = e.step("s3.access").unwrap();
+        assert_eq!(s.ok, Some(false), "{s:?}");
+        assert!(s.fix.as_deref().unwrap().contains("register-resource"));
+        // A bucket policy for the consumer account and an identity policy for S3: allowed.
+        o.bucket_policy = Some(Ok(Some(json!({"Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{C}:root")},
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::cur-data", "arn:aws:s3:::cur-data/*"]}]}))));
+        o.identity = Ok(vec![NamedPolicy {
+            name: "inline".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess", "s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}),
+        }]);
+        let e = assess(&o);
+        assert_eq!(e.verdict, Verdict::Allowed, "{e:#?}");
+    }
+}
