@@ -98,11 +98,7 @@ pub fn source_checks(cfg: &IntegrationSource, obs: &SourceObs, o: &Diagnosis) ->
     });
     for i in o.integrations.iter().filter(|i| i.source_arn == *table_arn) {
         let target_account = arn::account_of(&i.target_arn);
-        if !cfg
-            .allowed_target_accounts
-            .iter()
-            .any(|a| *a == target_account)
-        {
+        if !cfg.allowed_target_accounts.contains(&target_account) {
             out.push(check(
                 "source.allowed_target",
                 format!("integration {}", i.arn),

@@ -325,7 +325,7 @@ pub fn target_checks(
     // Source accounts of inbound integrations must be allowlisted: never added otherwise.
     for i in o.integrations.iter().filter(|i| i.target_arn == db_arn) {
         let src = arn::account_of(&i.source_arn);
-        if !t.allowed_source_accounts.iter().any(|a| *a == src) {
+        if !t.allowed_source_accounts.contains(&src) {
             out.push(check(
                 "target.allowed_source",
                 format!("integration {}", i.arn),
