@@ -65,6 +65,30 @@ fn text(v: &Value) -> Option<String> {
     v.as_str().filter(|s| !s.is_empty()).map(String::from)
 }
 
+/// A DataZone identifier of the event (`path` names it in the error): absent → None; present
+/// → it must match DataZone's id pattern `^[a-zA-Z0-9_-]{1,36}$` (API reference; revisions
+/// allow 64), so that nothing else ever reaches a request path.
+fn ident(v: &Value, path: &str, max: usize) -> Result<Option<String>, EventError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s)
+            if !s.is_empty()
+                && s.len() <= max
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Ok(Some(s.clone()))
+        }
+        _ => Err(EventError(format!(
+            "{path} is not a DataZone identifier (1-{max} of A-Z a-z 0-9 _ -): {}",
+            lakewarden::alerts::cap(&v.to_string(), 80)
+        ))),
+    }
+}
+
+const ID: usize = 36;
+const REVISION: usize = 64;
+
 /// Decide what an event asks for. Errors mean a malformed or unsupported event.
 pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger<Scope>, EventError> {
     let env = events::envelope(event)?;
@@ -102,17 +126,28 @@ pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger<Scope>, EventErr
         )));
     }
     if dt == ENVIRONMENT_DEPLOYED {
-        let Some(id) = text(&data["environmentId"]).or_else(|| text(&meta["id"])) else {
+        let from_data = ident(&data["environmentId"], "detail.data.environmentId", ID)?;
+        let Some(id) = from_data.or(ident(&meta["id"], "detail.metadata.id", ID)?) else {
             return Err(EventError(format!(
                 "`{dt}` needs detail.data.environmentId (or detail.metadata.id)"
             )));
         };
         return Ok(Trigger::Run(Scope::Environment { domain, id }));
     }
-    let id = text(&meta["id"]);
+    let id = ident(&meta["id"], "detail.metadata.id", ID)?;
     let subscription_shaped = data["subscribedListing"].is_object();
     if (dt == SUBSCRIPTION_REVOKED || dt == SUBSCRIPTION_CANCELLED) && subscription_shaped {
-        let (Some(id), Some(listing)) = (id, text(&data["subscribedListing"]["id"])) else {
+        let listing = ident(
+            &data["subscribedListing"]["id"],
+            "detail.data.subscribedListing.id",
+            ID,
+        )?;
+        let project = ident(
+            &data["subscribedPrincipal"]["id"],
+            "detail.data.subscribedPrincipal.id",
+            ID,
+        )?;
+        let (Some(id), Some(listing)) = (id, listing) else {
             return Err(EventError(format!(
                 "`{dt}` needs detail.metadata.id (the subscription) and detail.data.subscribedListing.id"
             )));
@@ -121,14 +156,25 @@ pub fn trigger(event: &Value, cfg: &DataZone) -> Result<Trigger<Scope>, EventErr
             domain,
             id,
             listing,
-            project: text(&data["subscribedPrincipal"]["id"]),
+            project,
         }));
     }
+    let asset = &data["asset"];
+    let version = ident(
+        &asset["listingVersion"],
+        "detail.data.asset.listingVersion",
+        REVISION,
+    )?;
     let listing =
-        text(&data["asset"]["listingId"]).map(|l| (l, text(&data["asset"]["listingVersion"])));
+        ident(&asset["listingId"], "detail.data.asset.listingId", ID)?.map(|l| (l, version));
+    let st = &data["subscriptionTarget"];
     let target = match (
-        text(&data["subscriptionTarget"]["id"]),
-        text(&data["subscriptionTarget"]["environmentId"]),
+        ident(&st["id"], "detail.data.subscriptionTarget.id", ID)?,
+        ident(
+            &st["environmentId"],
+            "detail.data.subscriptionTarget.environmentId",
+            ID,
+        )?,
     ) {
         (Some(t), Some(e)) => Some((t, e)),
         _ => None,

@@ -1097,3 +1097,21 @@ fn one_grants_failure_never_fails_another_grant_of_the_same_run() {
         ]
     );
 }
+
+#[test]
+fn identifiers_that_are_not_datazone_ids_are_rejected_before_any_read() {
+    let c = cfg("");
+    let mut e = fixture("documented/datazone-environment-deployment-completed.json");
+    e["detail"]["data"]["environmentId"] = json!("x".repeat(256 * 1024));
+    assert!(
+        trigger(&e, &c).is_err(),
+        "a 256 KB id never reaches a request URI"
+    );
+    e["detail"]["data"]["environmentId"] = json!("../env");
+    assert!(trigger(&e, &c).is_err());
+    e["detail"]["data"]["environmentId"] = json!(7);
+    assert!(trigger(&e, &c).is_err());
+    let mut g = fixture("documented/datazone-subscription-grant-requested.json");
+    g["detail"]["data"]["subscriptionTarget"]["id"] = json!("tgt/*");
+    assert!(trigger(&g, &c).is_err());
+}
