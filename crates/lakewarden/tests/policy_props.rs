@@ -433,7 +433,11 @@ fn the_documented_shapes_merge_without_touching_foreign_statements() {
     let cur = json!({"Version": "2012-10-17", "Id": "x", "Statement": theirs});
     let ours = json!({"Sid": "LakewardenA", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
         "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"});
-    let Merge::Put(doc) = merge(Some(&cur), &Ownership::prefix(OUR_PREFIX), &[ours.clone()]) else {
+    let Merge::Put(doc) = merge(
+        Some(&cur),
+        &Ownership::prefix(OUR_PREFIX),
+        std::slice::from_ref(&ours),
+    ) else {
         panic!("expected a put")
     };
     assert_eq!(doc["Id"], "x");

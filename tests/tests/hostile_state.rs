@@ -1,0 +1,159 @@
+//! Hostile state against what issue 11 asks for and the functions do not do yet (part 1:
+//! "Table locations are data, not configuration"). Nothing here is faked or ignored: these
+//! tests are expected to fail until the lead builds the refusals; `hostile.rs` holds what
+//! already holds (no panic, foreign statements byte-identical).
+//!
+//! Rules checked (issue 11 part 1):
+//! - catalog-sharer registers or opens in a bucket policy only `producer.shares[].locations`,
+//!   by default the database's own `LocationUri`; a table outside is `skipped` and the alert
+//!   names the table and its location;
+//! - everywhere: a location with `*`, `?`, `$`, `{` or no bucket, or whose bucket is not a valid
+//!   bucket name, is refused;
+//! - share-linker statements never open a bucket of the consumer's own account (condition on
+//!   `s3:ResourceAccount`, unless `buckets: […]` names it).
+
+mod hostile_world;
+
+use hostile_world::*;
+use lakewarden::report::Outcome;
+use lakewarden_tests::*;
+use serde_json::Value;
+
+/// Tables whose location issue 11 says catalog-sharer must refuse (skip and alert).
+const REFUSED: &[&str] = &[
+    "t_star_bucket",
+    "t_bucket_glob",
+    "t_question",
+    "t_dollar",
+    "t_brace",
+    "t_no_bucket",
+    "t_invalid_bucket",
+    // outside the database's LocationUri s3://BUCKET/cur/
+    "t_payroll",
+    "t_broken_policy",
+];
+
+#[tokio::test]
+async fn catalog_sharer_refuses_hostile_locations() {
+    let w = catalog_world().await;
+    let payroll_before = policy_text(&w.p, &w.payroll).await;
+    let r = run_catalog_sharer(&w)
+        .await
+        .unwrap_or_else(|p| panic!("panicked: {p}"));
+    let report = report_of(&r)
+        .unwrap_or_else(|| panic!("{:?}", r.as_ref().err()))
+        .clone();
+    let mut problems = Vec::new();
+
+    for arn in registered(&w.p).await {
+        if let Some(why) = bad_s3_arn(&arn) {
+            problems.push(format!("registered in Lake Formation: {why}"));
+        }
+        if arn.contains(&w.payroll) {
+            problems.push(format!(
+                "registered {arn}, outside the database's LocationUri"
+            ));
+        }
+    }
+    for b in [&w.bucket, &w.payroll] {
+        if let Some(text) = policy_text(&w.p, b).await {
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            for st in our_statements(&doc) {
+                for res in resources(&st) {
+                    if let Some(why) = bad_s3_arn(&res) {
+                        problems.push(format!("bucket {b} statement {}: {why}", st["Sid"]));
+                    }
+                    if res.contains("/cur/../") {
+                        problems.push(format!("bucket {b} statement {}: {res}", st["Sid"]));
+                    }
+                }
+            }
+        }
+    }
+    if policy_text(&w.p, &w.payroll).await != payroll_before {
+        problems.push(format!(
+            "the payroll bucket's policy was changed for a table outside the database's LocationUri: {:?}",
+            policy_text(&w.p, &w.payroll).await
+        ));
+    }
+    let created: Vec<&str> = w.created.iter().map(|(n, _)| n.as_str()).collect();
+    for t in REFUSED.iter().filter(|t| created.contains(t)) {
+        let skipped = report.actions.iter().any(|a| {
+            a.outcome == Outcome::Skipped
+                && (a.target.contains(t) || a.error.as_deref().is_some_and(|e| e.contains(t)))
+        });
+        if !skipped {
+            problems.push(format!("no skipped action names table {t}"));
+        }
+    }
+    let alerts = moto().sent_notifications(&w.p.id);
+    let bodies: String = alerts
+        .iter()
+        .map(|(_, s, m)| format!("{s}\n{m}\n"))
+        .collect();
+    for (t, loc) in [("t_star_bucket", "s3://*/"), ("t_payroll", "salaries")] {
+        if !(bodies.contains(t) && bodies.contains(loc)) {
+            problems.push(format!("no alert names table {t} and its location {loc}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}\nreport: {}",
+        problems.len(),
+        problems.join("\n"),
+        serde_json::to_string(&report).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn share_linker_never_writes_wildcard_resources_nor_opens_the_consumers_own_buckets() {
+    let w = link_world().await;
+    let r = run_share_linker(&w)
+        .await
+        .unwrap_or_else(|p| panic!("panicked: {p}"));
+    let report = report_of(&r)
+        .unwrap_or_else(|| panic!("{:?}", r.as_ref().err()))
+        .clone();
+    let mut problems = Vec::new();
+    let mut ours_seen = 0;
+    for role in &w.roles {
+        let Some(text) = role_policy(&w.c, role).await else {
+            continue;
+        };
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        for st in our_statements(&doc) {
+            ours_seen += 1;
+            let mut own_bucket_reported = false;
+            for res in resources(&st) {
+                if let Some(why) = bad_s3_arn(&res) {
+                    problems.push(format!("role {role} statement {}: {why}", st["Sid"]));
+                }
+                if res.contains(&w.own_bucket) && !own_bucket_reported {
+                    own_bucket_reported = true;
+                    let cond = st["Condition"].to_string();
+                    let restricted = cond.to_lowercase().contains("s3:resourceaccount")
+                        && !cond.contains(&w.c.id);
+                    if !restricted {
+                        problems.push(format!(
+                            "role {role} statement {} opens the consumer's own bucket {} without an s3:ResourceAccount condition: {st}",
+                            st["Sid"], w.own_bucket
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // The world really shared something (otherwise the checks above prove nothing).
+    assert!(
+        ours_seen > 0,
+        "share-linker wrote no statement at all: {}",
+        serde_json::to_string(&report).unwrap()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}\nreport: {}",
+        problems.len(),
+        problems.join("\n"),
+        serde_json::to_string(&report).unwrap()
+    );
+}
