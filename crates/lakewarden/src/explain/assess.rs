@@ -672,7 +672,7 @@ fn evaluator_note(o: &Observed) -> String {
     match &o.simulation {
         Ok(_) => "evaluator: iam:SimulatePrincipalPolicy".into(),
         Err(e) => format!(
-            "evaluator: lakewarden's (iam:SimulatePrincipalPolicy did not answer: {})",
+            "evaluator: lakewarden's; iam:SimulatePrincipalPolicy did not answer: {}",
             e.chars().take(160).collect::<String>()
         ),
     }
@@ -910,7 +910,7 @@ fn s3_access(o: &Observed, loc: Option<&S3Location>, registered: bool, cross: bo
         ));
     }
     let register = format!(
-        "register {loc} in Lake Formation (preferred, as scenario S4's addendum does: `aws lakeformation register-resource --resource-arn {} --use-service-linked-role`{}, then grant the table in Lake Formation)",
+        "register {loc} in Lake Formation (preferred, as scenario S4's addendum does: `aws lakeformation register-resource --resource-arn {} --use-service-linked-role`{}; Lake Formation then vends credentials for the table's grants)",
         loc.location_arn(),
         if cross { " in the producer account" } else { "" }
     );

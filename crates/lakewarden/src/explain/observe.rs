@@ -272,7 +272,22 @@ async fn simulate(aws: &Aws, principal: &str, checks: &[Check]) -> Read<Vec<Simu
                     .build(),
             );
         }
-        let res = req.send().await.map_err(|e| s(e.into()))?;
+        let res = req.send().await.map_err(|e| {
+            let e = AwsError::from(e);
+            // Keep the evidence readable: the code, or the first clause of a transport error.
+            let msg: String = e
+                .message
+                .split(" (")
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(120)
+                .collect();
+            match &e.code {
+                Some(c) => format!("{c}: {msg}"),
+                None => format!("no usable answer: {msg}"),
+            }
+        })?;
         let Some(r) = res.evaluation_results().first() else {
             return Err("SimulatePrincipalPolicy returned no evaluation result".into());
         };
