@@ -1,22 +1,33 @@
-//! `make bench`: how planning scales with the catalog, and what a full reconcile costs against
-//! moto (wall time, API calls, Lake Formation batch calls). Prints a table; asserts nothing.
+//! `make bench`, part 1: how catalog-sharer's pure plan scales with the catalog (release build).
+//! Prints a table; asserts nothing. Part 2 (cold starts, the paired comparison with a naive
+//! Python implementation and the 10,000-table run against moto, all through the local Lambda
+//! Runtime API) is tests/bench/bench.py, which calls `bench --plan-json TABLES CONSUMERS` for
+//! the plan time of its scale table.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use catalog_sharer::plan::{self, BucketPolicy, Observed};
+use lakewarden::sharing::{self as plan, BucketPolicy, Observed};
 use lakewarden::aws::glue::TableInfo;
-use lakewarden_tests::*;
 
-const CONSUMERS: &str = r#"["222222222222", "arn:aws:organizations::111111111111:organization/o-abc", "arn:aws:iam::333333333333:role/analyst"]"#;
+fn consumers(n: usize) -> Vec<String> {
+    let mut v = vec![
+        "222222222222".to_string(),
+        "arn:aws:organizations::111111111111:organization/o-abc".to_string(),
+        "arn:aws:iam::333333333333:role/analyst".to_string(),
+    ];
+    v.extend((0..n.saturating_sub(3)).map(|i| format!("{:012}", 230_000_000_000u64 + i as u64)));
+    v.truncate(n);
+    v
+}
 
-fn producer_config(topic: Option<&str>) -> String {
-    let alerts = topic
-        .map(|t| format!("alerts: {{ topic_arn: \"{t}\" }}\n"))
-        .unwrap_or_default();
-    format!(
-        "{alerts}producer:\n  shares:\n    - database: \"cur_*\"\n      consumers: {CONSUMERS}\n"
-    )
+fn producer_config(n_consumers: usize) -> lakewarden::config::Producer {
+    let doc = serde_json::json!({"producer": {"shares": [
+        {"database": "cur_*", "consumers": consumers(n_consumers)}]}});
+    lakewarden::config::parse(&doc.to_string(), "bench")
+        .expect("bench config")
+        .producer
+        .expect("producer")
 }
 
 fn observed(n: usize) -> Observed {
@@ -31,6 +42,10 @@ fn observed(n: usize) -> Observed {
         catalog_id: "111111111111".into(),
         region: "us-east-1".into(),
         databases: BTreeMap::from([("cur_org".to_string(), tables)]),
+        db_locations: BTreeMap::from([(
+            "cur_org".to_string(),
+            Some("s3://cur-data/cur/".to_string()),
+        )]),
         bucket_policies: BTreeMap::from([("cur-data".to_string(), BucketPolicy::Absent)]),
         ..Default::default()
     }
@@ -52,69 +67,56 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::main]
-async fn main() {
-    let cfg = lakewarden::config::parse(&producer_config(None), "bench")
-        .unwrap()
-        .producer
-        .unwrap();
-    println!("\n## catalog-sharer planning (pure, 3 consumers, release build)\n");
-    println!(
-        "| tables | actions planned | LF batch calls | plan time (median of 5) | peak RSS so far |"
-    );
-    println!("|---:|---:|---:|---:|---:|");
-    for n in [100usize, 1_000, 10_000, 50_000] {
-        let obs = observed(n);
-        let mut times = Vec::new();
-        let mut actions = 0;
-        let mut grants = 0;
-        for _ in 0..5 {
-            let t = Instant::now();
-            let p = plan::plan(&cfg, &obs);
-            times.push(t.elapsed());
-            actions = p.actions.len();
-            grants = p.grants().len();
-        }
+/// (actions planned, LF batch calls, median plan time of 5) on a first run (nothing granted yet).
+fn measure(tables: usize, n_consumers: usize) -> (usize, usize, Duration) {
+    let cfg = producer_config(n_consumers);
+    let obs = observed(tables);
+    let mut times = Vec::new();
+    let (mut actions, mut grants) = (0, 0);
+    for _ in 0..5 {
+        let t = Instant::now();
+        let p = plan::plan(&cfg, &obs);
+        times.push(t.elapsed());
+        actions = p.actions().count();
+        grants = p.grants().len();
+    }
+    (
+        actions,
+        grants.div_ceil(lakewarden::lf::LF_BATCH_LIMIT),
+        median(times),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--plan-json") {
+        let tables: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+        let n_consumers: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20);
+        let (actions, batches, t) = measure(tables, n_consumers);
         println!(
-            "| {n} | {actions} | {} | {:.2} ms | {} MiB |",
-            grants.div_ceil(lakewarden::lf::LF_BATCH_LIMIT),
-            median(times).as_secs_f64() * 1e3,
+            "{}",
+            serde_json::json!({"tables": tables, "consumers": n_consumers, "actions": actions,
+                "lf_batch_calls": batches, "plan_ms": t.as_secs_f64() * 1e3,
+                "peak_rss_kib": peak_rss_kib()})
+        );
+        return;
+    }
+    println!("\n## catalog-sharer planning (pure, first run, release build)\n");
+    println!("| tables | consumers | actions planned | LF batch calls | plan time (median of 5) | peak RSS so far |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (n, c) in [
+        (100usize, 3usize),
+        (1_000, 3),
+        (10_000, 3),
+        (10_000, 20),
+        (50_000, 3),
+    ] {
+        let (actions, batches, t) = measure(n, c);
+        println!(
+            "| {n} | {c} | {actions} | {batches} | {:.2} ms | {} MiB |",
+            t.as_secs_f64() * 1e3,
             peak_rss_kib() / 1024
         );
-    }
-
-    println!("\n## catalog-sharer scheduled reconcile against moto (3 consumers)\n");
-    println!("| tables | run | wall time | API calls | BatchGrantPermissions | writes | applied | already |");
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
-    for n in [45usize, 200] {
-        let acct = fresh_account().await;
-        let bucket = acct.bucket("cur-bench").await;
-        acct.database("cur_org", None).await;
-        for i in 0..n {
-            acct.parquet_table(
-                "cur_org",
-                &format!("t{i:04}"),
-                &format!("s3://{bucket}/cur/t{i:04}/"),
-            )
-            .await;
-        }
-        let ctx = acct.ctx(&producer_config(None));
-        for run in ["first", "second"] {
-            let t = Instant::now();
-            let r = catalog_sharer::handle(&ctx, scheduled_event(&acct.id))
-                .await
-                .expect("reconcile");
-            let wall = t.elapsed();
-            println!(
-                "| {n} | {run} | {:.0} ms | {} | {} | {} | {} | {} |",
-                wall.as_secs_f64() * 1e3,
-                r.api_calls.values().sum::<u64>(),
-                r.calls_of("lakeformation.BatchGrantPermissions"),
-                r.writes,
-                r.count(lakewarden::Outcome::Applied),
-                r.count(lakewarden::Outcome::Already),
-            );
-        }
     }
     println!();
 }
