@@ -10,7 +10,7 @@ EVENT ?= tests/events/scheduled.json
 FUNCTION ?= catalog-sharer
 PORT ?= 9001
 
-.PHONY: all venv test test-python test-infra test-rust lint build package stackset-commands demo bench moto-start moto-stop invoke clean zip-sizes
+.PHONY: all venv test test-python test-infra test-rust lint build package stackset-commands demo bench test-faults moto-start moto-stop invoke clean zip-sizes
 
 all: test
 
@@ -114,6 +114,12 @@ bench: venv
 	cargo build --release --locked --bins $(addprefix -p ,$(FUNCTIONS)) -p lakewarden-tests
 	target/release/bench
 	PYTHONPATH=tests/moto_ext $(PY) tests/bench/bench.py $(BENCH_ARGS)
+
+## test-faults: the local AWS answering 20 % of requests with throttling / 5xx errors: the fault
+## mode's own tests, then every fault case of tests/tests/faults.rs (the small ones also run in `make test`)
+test-faults: venv
+	PYTHONPATH=tests/moto_ext $(PY) -m pytest -q tests/moto_ext/test_faults.py
+	cargo test --locked -p lakewarden-tests --features heavy-faults --test faults -- --nocapture
 
 ## moto-start / moto-stop: a moto server for manual tries (.moto/endpoint, stopped by PID)
 moto-start: venv
