@@ -210,3 +210,46 @@ async fn a_failed_publish_alerts_and_the_next_run_publishes_the_transition() {
         .unwrap();
     assert_eq!(third.writes, 0);
 }
+
+/// Issue 12 §5: an integration that was recorded and no longer exists is a note, not an event
+/// and not an alert.
+#[tokio::test]
+async fn a_deleted_integration_is_a_note_not_an_event_or_an_alert() {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let topic = source.topic("lakewarden-alerts").await;
+    let q = source.capture_events("lakewarden").await;
+    let arn = source
+        .create_integration("zetl", "t", &target.id, "d")
+        .await;
+    let ctx = source.ctx(&format!(
+        "alerts: {{ topic_arn: \"{topic}\" }}\n{}",
+        config()
+    ));
+    integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap();
+    assert_eq!(source.captured(&q).await.len(), 1);
+    source
+        .glue()
+        .delete_integration()
+        .integration_identifier(&arn)
+        .send()
+        .await
+        .unwrap();
+    let r = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .expect("no failure");
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(r.actions.is_empty(), "{:#?}", r.actions);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n["integration_gone"] == json!(arn) && n["last_status"] == "CREATING"),
+        "{:#?}",
+        r.notes
+    );
+    assert!(source.captured(&q).await.is_empty());
+    assert!(moto().sent_notifications(&source.id).is_empty());
+}

@@ -547,3 +547,38 @@ async fn an_export_dynamodb_no_longer_knows_is_dropped_and_the_schedule_goes_on(
         .iter()
         .any(|n| n.get("export_forgotten").is_some()));
 }
+
+/// Issue 9: a missing state table is reported as the state table, not as the exported table,
+/// and nothing is exported without it.
+#[tokio::test]
+async fn a_missing_state_table_is_named_as_the_state_table() {
+    let s = story(true).await;
+    let cfg = format!("state_table: missing-state\n{}", s.source_config(""));
+    let err = s
+        .source_run(&cfg, "2026-11-24T10:00:00Z")
+        .await
+        .unwrap_err();
+    let HandlerError::ActionsFailed { report, .. } = err else {
+        panic!("{err}")
+    };
+    let failures = report.failures();
+    assert_eq!(failures.len(), 1, "{report:#?}");
+    let f = failures[0];
+    assert_eq!(f.target, "state table missing-state");
+    let error = f.error.as_deref().unwrap();
+    assert!(error.contains("ResourceNotFoundException"), "{error}");
+    assert!(error.contains("state table missing-state"), "{error}");
+    assert!(!error.contains(TABLE), "{error}");
+    assert!(
+        f.remedy.as_deref().unwrap().contains("missing-state"),
+        "{f:?}"
+    );
+    assert!(s.exports().await.is_empty());
+    let sent = moto().sent_notifications(&s.source.id);
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].2.contains("state table missing-state"),
+        "{}",
+        sent[0].2
+    );
+}
