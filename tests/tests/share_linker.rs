@@ -179,6 +179,45 @@ impl S2 {
         v
     }
 
+    /// The producer stops sharing: it revokes everything it granted to the consumer.
+    async fn withdraw(&self) {
+        let lf = self.producer.lakeformation();
+        let held = lf
+            .list_permissions()
+            .catalog_id(&self.producer.id)
+            .send()
+            .await
+            .unwrap();
+        for p in held.principal_resource_permissions() {
+            lf.revoke_permissions()
+                .catalog_id(&self.producer.id)
+                .principal(p.principal().unwrap().clone())
+                .resource(p.resource().unwrap().clone())
+                .set_permissions(Some(p.permissions().to_vec()))
+                .set_permissions_with_grant_option(Some(p.permissions_with_grant_option().to_vec()))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// `Parameters` of the consumer's `cur_org_linked`.
+    async fn link_parameters(&self) -> std::collections::HashMap<String, String> {
+        let out = self
+            .consumer
+            .glue()
+            .get_database()
+            .name("cur_org_linked")
+            .send()
+            .await
+            .unwrap();
+        out.database()
+            .unwrap()
+            .parameters()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     async fn role_policy(&self) -> Option<Value> {
         let out = self
             .consumer
@@ -480,4 +519,155 @@ async fn an_unsupported_event_is_rejected_before_any_call() {
         Err(HandlerError::BadEvent(e)) => assert!(e.0.contains("aws.s3"), "{e}"),
         other => panic!("expected BadEvent, got {other:?}"),
     }
+}
+
+/// Issue 11 §3: share-linker's links carry its marker; a same-named link without it is used,
+/// reported and alerted, and never deleted, even when the share is gone.
+#[tokio::test]
+async fn a_link_lakewarden_did_not_make_is_never_deleted() {
+    use aws_sdk_glue::types::{DatabaseIdentifier, DatabaseInput};
+    let s = s2().await;
+    // Our own link carries the marker and where it points.
+    let mine = s2().await;
+    mine.run(&mine.config(""), ram_event(&mine.consumer.id))
+        .await
+        .expect("run");
+    let params = mine.link_parameters().await;
+    assert_eq!(
+        params.get("lakewarden:managed-by").map(String::as_str),
+        Some("share-linker")
+    );
+    assert_eq!(
+        params.get("lakewarden:link-target"),
+        Some(&format!("{}:cur_org", mine.producer.id))
+    );
+    // Someone made `cur_org_linked` by hand, pointing at the shared database.
+    s.consumer
+        .glue()
+        .create_database()
+        .database_input(
+            DatabaseInput::builder()
+                .name("cur_org_linked")
+                .target_database(
+                    DatabaseIdentifier::builder()
+                        .catalog_id(&s.producer.id)
+                        .database_name("cur_org")
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cfg = s.config("");
+    let r = s.run(&cfg, ram_event(&s.consumer.id)).await.expect("run");
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| a.action == "glue.create_resource_link"
+            && a.outcome == Outcome::Skipped
+            && a.error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("not made by lakewarden")));
+    assert_eq!(s.grants().await.len(), 3, "the link is used as it is");
+    assert!(s.link_parameters().await.is_empty(), "and never changed");
+    // The share is withdrawn: the grants and statements go, the hand-made link stays.
+    s.withdraw().await;
+    let r = s
+        .run(&cfg, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert!(!r
+        .actions
+        .iter()
+        .any(|a| a.action == "glue.delete_resource_link" && a.outcome == Outcome::Applied));
+    assert_eq!(
+        s.link_target().await,
+        Some((s.producer.id.clone(), "cur_org".to_string()))
+    );
+    assert!(s.grants().await.is_empty());
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert!(
+        sent.iter()
+            .any(|m| m.2.contains("was not made by lakewarden") && m.2.contains("not deleted")),
+        "{sent:?}"
+    );
+}
+
+/// Issue 11 §4: an empty `GetDatabases(FOREIGN)` is what a role that lost its Lake Formation
+/// administrator status sees. Without positive evidence nothing is removed; the producer's
+/// catalog answering EntityNotFoundException is such evidence.
+#[tokio::test]
+async fn an_empty_listing_without_evidence_removes_nothing() {
+    let s = s2().await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.expect("run");
+    let (grants, policy) = (s.grants().await, s.role_policy().await);
+    assert_eq!(grants.len(), 3);
+    s.withdraw().await;
+    // The producer's database cannot be read (as when the role lost its LF admin status).
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"target": "AWSGlue.GetDatabase", "body": format!("\"CatalogId\":\"{}\"", s.producer.id),
+                "status": 400, "code": "AccessDeniedException",
+                "message": "Insufficient Lake Formation permission(s)", "protocol": "json", "times": 1})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let r = s
+        .run(&cfg, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(r.writes, 0, "{r:#?}");
+    assert_eq!(
+        s.link_target().await,
+        Some((s.producer.id.clone(), "cur_org".to_string()))
+    );
+    assert_eq!(s.grants().await, grants);
+    assert_eq!(s.role_policy().await, policy);
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert!(
+        sent.iter()
+            .any(|m| m.2.contains("AccessDeniedException") && m.2.contains("are kept")),
+        "{sent:?}"
+    );
+    // Next run: the producer's catalog answers EntityNotFoundException, positive evidence.
+    s.run(&cfg, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(s.link_target().await, None);
+    assert!(s.grants().await.is_empty());
+    assert_eq!(s.role_policy().await, None);
+}
+
+/// Issue 11 §4: beyond `consumer.max_removals_per_run` a run removes nothing and alerts.
+#[tokio::test]
+async fn more_removals_than_the_cap_remove_nothing_and_alert() {
+    let s = s2().await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.expect("run");
+    s.withdraw().await;
+    // One link, three grants and one role's statements would go: five removals.
+    let capped = cfg.replace("consumer:\n", "consumer:\n  max_removals_per_run: 4\n");
+    let r = s
+        .run(&capped, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(r.writes, 0, "{r:#?}");
+    assert!(s.link_target().await.is_some());
+    assert_eq!(s.grants().await.len(), 3);
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert!(
+        sent.iter().any(|m| m.2.contains("max_removals_per_run")),
+        "{sent:?}"
+    );
+    // The default (10) lets them go.
+    s.run(&cfg, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    assert_eq!(s.link_target().await, None);
+    assert!(s.grants().await.is_empty());
 }

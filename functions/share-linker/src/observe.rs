@@ -7,7 +7,7 @@ use lakewarden::aws::{glue, iam, lakeformation, ram, Aws, AwsError, AwsResult};
 use lakewarden::config::Consumer;
 use lakewarden::policy;
 
-use crate::plan::{matches, Catalog, POLICY_NAME};
+use crate::plan::{link_name, matches, Catalog, Evidence, POLICY_NAME};
 
 /// Round 0: every invitation this account received.
 pub async fn invitations(aws: &Aws) -> AwsResult<Vec<ram::Invitation>> {
@@ -27,12 +27,14 @@ pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
                 .is_some_and(|c| c != account && cfg.trusted_producers.iter().any(|t| t == c))
         })
         .collect();
-    let own = glue::get_databases(&aws.glue, None)
-        .await?
-        .into_iter()
-        .filter(|d| d.catalog_id.as_deref().is_none_or(|c| c == account))
-        .map(|d| (d.name.clone(), d))
-        .collect();
+    let mut own = BTreeMap::new();
+    let mut params = BTreeMap::new();
+    for (d, p) in glue::get_databases_with_parameters(&aws.glue, None).await? {
+        if d.catalog_id.as_deref().is_none_or(|c| c == account) {
+            params.insert(d.name.clone(), p);
+            own.insert(d.name.clone(), d);
+        }
+    }
     let mut tables = BTreeMap::new();
     for link in cfg.links.iter().filter(|l| l.s3_read_policy) {
         for d in &foreign {
@@ -60,6 +62,46 @@ pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
             })?;
         role_policies.insert(role.clone(), doc);
     }
+    // Shares a link entry covers that this account links or holds grants on but that are no
+    // longer listed: what does the producer's catalog answer for each?
+    let listed = |p: &str, d: &str| {
+        foreign
+            .iter()
+            .any(|f| f.catalog_id.as_deref() == Some(p) && f.name == d)
+    };
+    let covered = |p: &str, d: &str| cfg.links.iter().any(|l| matches(l, p, d));
+    let mut candidates = std::collections::BTreeSet::new();
+    for d in own.values() {
+        if let Some((p, db)) = &d.target {
+            if cfg
+                .links
+                .iter()
+                .any(|l| matches(l, p, db) && d.name == link_name(l, db))
+            {
+                candidates.insert((p.clone(), db.clone()));
+            }
+        }
+    }
+    for g in permissions.iter() {
+        if let Some(db) = g.resource.database_name() {
+            let p = g.resource.catalog_id();
+            if p != account && covered(p, db) {
+                candidates.insert((p.to_string(), db.to_string()));
+            }
+        }
+    }
+    let mut unlisted = BTreeMap::new();
+    for (p, db) in candidates {
+        if listed(&p, &db) {
+            continue;
+        }
+        let evidence = match glue::get_database(&aws.glue, Some(&p), &db).await {
+            Ok(None) => Evidence::Gone,
+            Ok(Some(_)) => Evidence::Unconfirmed(format!("GetDatabase on {p}:{db} still answers")),
+            Err(e) => Evidence::Unconfirmed(format!("GetDatabase on {p}:{db}: {e}")),
+        };
+        unlisted.insert((p, db), evidence);
+    }
     Ok(Catalog {
         account,
         foreign,
@@ -67,5 +109,7 @@ pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
         tables,
         permissions,
         role_policies,
+        params,
+        unlisted,
     })
 }

@@ -67,6 +67,30 @@ pub async fn get_databases(
     Ok(out)
 }
 
+/// Every database of a catalog with its `Parameters` (all pages).
+pub async fn get_databases_with_parameters(
+    client: &Client,
+    catalog_id: Option<&str>,
+) -> AwsResult<Vec<(DatabaseInfo, std::collections::BTreeMap<String, String>)>> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .get_databases()
+        .set_catalog_id(catalog_id.map(String::from))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| catalog_name(catalog_id)))?;
+        out.extend(page.database_list().iter().map(|d| {
+            let params = d
+                .parameters()
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            (db_info(d), params)
+        }));
+    }
+    Ok(out)
+}
+
 fn catalog_name(catalog_id: Option<&str>) -> String {
     match catalog_id {
         Some(c) => format!("Glue catalog {c}"),
@@ -157,12 +181,32 @@ pub async fn get_foreign_databases(client: &Client) -> AwsResult<Vec<DatabaseInf
     Ok(out)
 }
 
-/// A resource link: a local database whose `TargetDatabase` is another catalog's database.
+/// `Parameters` key naming the lakewarden function that made a Glue object (issue 11 §3).
+pub const MANAGED_BY: &str = "lakewarden:managed-by";
+/// `Parameters` key of a resource link lakewarden made: `catalog:database` it pointed it at.
+pub const LINK_TARGET: &str = "lakewarden:link-target";
+
+/// A resource link: a local database whose `TargetDatabase` is another catalog's database,
+/// marked as share-linker's ([`create_resource_link_marked`]).
 pub async fn create_resource_link(
     client: &Client,
     name: &str,
     target_catalog: &str,
     target_database: &str,
+) -> AwsResult<()> {
+    create_resource_link_marked(client, name, target_catalog, target_database, "share-linker")
+        .await
+}
+
+/// A resource link carrying `Parameters {MANAGED_BY: managed_by, LINK_TARGET:
+/// "catalog:database"}`, so that lakewarden later changes or deletes only links it made and
+/// that still point where it pointed them.
+pub async fn create_resource_link_marked(
+    client: &Client,
+    name: &str,
+    target_catalog: &str,
+    target_database: &str,
+    managed_by: &str,
 ) -> AwsResult<()> {
     use aws_sdk_glue::types::{DatabaseIdentifier, DatabaseInput};
     client
@@ -170,7 +214,9 @@ pub async fn create_resource_link(
         .database_input(
             DatabaseInput::builder()
                 .name(name)
-                .description("resource link kept by lakewarden share-linker")
+                .description(format!("resource link kept by lakewarden {managed_by}"))
+                .parameters(MANAGED_BY, managed_by)
+                .parameters(LINK_TARGET, format!("{target_catalog}:{target_database}"))
                 .target_database(
                     DatabaseIdentifier::builder()
                         .catalog_id(target_catalog)
@@ -271,9 +317,6 @@ pub async fn create_table_link(
     )
     .await
 }
-
-/// The `Parameters` key marking a Glue object lakewarden made; its value names the function.
-pub const MANAGED_BY: &str = "lakewarden:managed-by";
 
 /// [`create_table_link`], marked `Parameters {"lakewarden:managed-by": managed_by}` when given.
 pub async fn create_table_link_managed(

@@ -9,7 +9,7 @@ pub mod statements;
 use std::collections::BTreeMap;
 
 use globset::Glob;
-use lakewarden::aws::glue::{DatabaseInfo, TableInfo};
+use lakewarden::aws::glue::{DatabaseInfo, TableInfo, LINK_TARGET, MANAGED_BY};
 use lakewarden::aws::ram::Invitation;
 use lakewarden::config::{Consumer, Link};
 use lakewarden::lf::LfState;
@@ -44,9 +44,36 @@ pub struct Catalog {
     pub permissions: LfState,
     /// Current document of each configured role's `lakewarden-share-linker` policy.
     pub role_policies: BTreeMap<String, Option<Value>>,
+    /// `Parameters` of this account's databases (lakewarden's marks), by name.
+    pub params: BTreeMap<String, BTreeMap<String, String>>,
+    /// Shares lakewarden linked or granted on that are no longer listed, with what the
+    /// producer's catalog answered for them: (producer, database) → evidence.
+    pub unlisted: BTreeMap<(String, String), Evidence>,
+}
+
+/// Whether a share that is no longer listed is really gone (issue 11 §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// Positive evidence: the producer's database answers EntityNotFoundException.
+    Gone,
+    /// No evidence (the database still answers, or the answer was an error): why.
+    Unconfirmed(String),
 }
 
 impl Catalog {
+    /// Whether this account's database `name` is a link share-linker made (marker) and that
+    /// still points where it pointed it.
+    pub fn ours(&self, name: &str, producer: &str, database: &str) -> bool {
+        let Some(d) = self.own.get(name) else {
+            return false;
+        };
+        let params = self.params.get(name);
+        let param = |k: &str| params.and_then(|p| p.get(k)).map(String::as_str);
+        d.target == Some((producer.to_string(), database.to_string()))
+            && param(MANAGED_BY) == Some(crate::FUNCTION)
+            && param(LINK_TARGET) == Some(format!("{producer}:{database}").as_str())
+    }
+
     pub fn visible(&self, producer: &str, database: &str) -> bool {
         self.foreign
             .iter()

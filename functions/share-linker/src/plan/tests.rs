@@ -1,5 +1,6 @@
 use super::*;
 use crate::trigger::Scope;
+use lakewarden::aws::glue::{LINK_TARGET, MANAGED_BY};
 use lakewarden::config::parse;
 use lakewarden::lf::{LfGrant, LfResource};
 use lakewarden::policy;
@@ -24,6 +25,14 @@ fn db(name: &str, catalog: &str, target: Option<(&str, &str)>) -> DatabaseInfo {
         location_uri: None,
         target: target.map(|(c, d)| (c.to_string(), d.to_string())),
     }
+}
+
+fn marks(producer: &str, database: &str) -> BTreeMap<String, String> {
+    [
+        (MANAGED_BY.to_string(), "share-linker".to_string()),
+        (LINK_TARGET.to_string(), format!("{producer}:{database}")),
+    ]
+    .into()
 }
 
 fn shared() -> Catalog {
@@ -80,6 +89,7 @@ fn apply_to(obs: &mut Catalog, p: &Plan) {
             }) => {
                 obs.own
                     .insert(name.clone(), db(name, ME, Some((producer, database))));
+                obs.params.insert(name.clone(), marks(producer, database));
             }
             Action::DeleteLink(GlueLink::Database { name, .. }) => {
                 obs.own.remove(name);
@@ -267,6 +277,8 @@ fn a_withdrawn_share_removes_link_grants_and_statements() {
     apply_to(&mut obs, &first);
     obs.foreign.clear();
     obs.tables.clear();
+    obs.unlisted
+        .insert((PROD.into(), "cur_org".into()), Evidence::Gone);
     let p = plan_catalog(&cfg, &obs);
     assert!(p.actions().any(
         |a| matches!(a, Action::DeleteLink(GlueLink::Database { name, .. }) if name == "cur_org_linked")
@@ -278,6 +290,7 @@ fn a_withdrawn_share_removes_link_grants_and_statements() {
     assert!(p.attention.iter().any(|m| m.contains("gone")));
     // And once done, nothing is left to do.
     apply_to(&mut obs, &p);
+    obs.unlisted.clear();
     let again = plan_catalog(&cfg, &obs);
     assert!(again.steps.is_empty(), "{:?}", again.steps);
 }
@@ -321,4 +334,101 @@ fn link_names() {
     assert_eq!(link_name(&l, "x"), "x_from_a");
     l.link_name = None;
     assert_eq!(link_name(&l, "x"), "x_link");
+}
+
+/// The catalog after a first converged run, with the share no longer listed.
+fn withdrawn(evidence: Evidence) -> (Consumer, Catalog) {
+    let cfg = consumer("");
+    let mut obs = shared();
+    let first = plan_catalog(&cfg, &obs);
+    apply_to(&mut obs, &first);
+    obs.foreign.clear();
+    obs.tables.clear();
+    obs.unlisted
+        .insert((PROD.into(), "cur_org".into()), evidence);
+    (cfg, obs)
+}
+
+#[test]
+fn an_unlisted_share_without_evidence_removes_nothing() {
+    let (cfg, obs) = withdrawn(Evidence::Unconfirmed("AccessDeniedException".into()));
+    let p = plan_catalog(&cfg, &obs);
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    assert!(
+        p.attention
+            .iter()
+            .any(|a| a.contains("AccessDeniedException") && a.contains("kept")),
+        "{:?}",
+        p.attention
+    );
+    // The statements stay even though the tables are no longer readable.
+    assert!(
+        p.already.iter().any(|(k, _)| k == "iam.put_role_policy"),
+        "{:?}",
+        p.already
+    );
+}
+
+#[test]
+fn more_removals_than_the_cap_remove_nothing_and_alert() {
+    let (mut cfg, obs) = withdrawn(Evidence::Gone);
+    // 1 link + 3 revokes + 1 role's statements.
+    cfg.max_removals_per_run = 4;
+    let p = plan_catalog(&cfg, &obs);
+    assert!(p.steps.is_empty(), "{:?}", p.steps);
+    assert!(p
+        .attention
+        .iter()
+        .any(|a| a.contains("max_removals_per_run")));
+    cfg.max_removals_per_run = 5;
+    let p = plan_catalog(&cfg, &obs);
+    assert_eq!(p.steps.len(), 5, "{:?}", p.steps);
+}
+
+#[test]
+fn a_link_without_the_marker_is_used_but_never_deleted() {
+    let (cfg, mut obs) = withdrawn(Evidence::Gone);
+    obs.params.clear();
+    let p = plan_catalog(&cfg, &obs);
+    assert!(!p.actions().any(|a| matches!(a, Action::DeleteLink(_))));
+    assert!(p
+        .attention
+        .iter()
+        .any(|a| a.contains("not made by lakewarden")));
+    // Listed again: used as it is (grants), reported and alerted, never recreated.
+    let mut obs = shared();
+    obs.own.insert(
+        "cur_org_linked".into(),
+        db("cur_org_linked", ME, Some((PROD, "cur_org"))),
+    );
+    let p = plan_catalog(&cfg, &obs);
+    assert!(!p.actions().any(|a| matches!(a, Action::CreateLink(_))));
+    assert_eq!(p.grants().len(), 3);
+    assert!(p
+        .attention
+        .iter()
+        .any(|a| a.contains("lakewarden:managed-by")));
+    // A marked link repointed elsewhere by someone is not ours any more either.
+    let mut params = marks(PROD, "cur_org");
+    params.insert(LINK_TARGET.into(), format!("{PROD}:other"));
+    obs.params.insert("cur_org_linked".into(), params);
+    assert!(!obs.ours("cur_org_linked", PROD, "cur_org"));
+}
+
+#[test]
+fn only_our_statements_of_decided_links_are_dropped() {
+    let cfg = consumer("");
+    let mut obs = shared();
+    // A statement of a link no entry decides any more (e.g. its entry was edited) stays.
+    let orphan = json!({"Sid": "LakewardenLinkGetsomethingelse", "Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/x/*"]});
+    obs.role_policies.insert(
+        ROLE.into(),
+        Some(json!({"Version": "2012-10-17", "Statement": [orphan.clone()]})),
+    );
+    let p = plan_catalog(&cfg, &obs);
+    let w = policy_writes(&p);
+    let st = policy::statements(w[0].planned.as_ref().unwrap());
+    assert!(st.contains(&orphan), "{st:?}");
+    assert_eq!(st.len(), 3);
 }
