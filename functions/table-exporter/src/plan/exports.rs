@@ -142,41 +142,6 @@ fn follow_up(
     (state, changed)
 }
 
-/// What the state record is written with.
-struct Save<'a> {
-    state_table: &'a str,
-    key: String,
-    version: Option<u64>,
-    schedule_time: String,
-}
-
-impl Save<'_> {
-    /// Write the follow-up's changes only (nothing starts in this run).
-    fn followup(self, p: &mut Plan<Ext>, state: ExportState, changed: bool) {
-        if changed {
-            self.push(p, state, None, true);
-        }
-    }
-
-    fn push(
-        self,
-        p: &mut Plan<Ext>,
-        state: ExportState,
-        export_to: Option<String>,
-        followup_changed: bool,
-    ) {
-        p.push(Action::Ext(Ext::SaveState {
-            state_table: self.state_table.to_string(),
-            key: self.key,
-            expected_version: self.version,
-            state,
-            schedule_time: self.schedule_time,
-            export_to,
-            followup_changed,
-        }));
-    }
-}
-
 /// Source side of one configured export. `account` is this function's account (the diagnosis
 /// names the table's account when its ARN is known).
 pub fn plan_export(
@@ -193,15 +158,50 @@ pub fn plan_export(
         .map(arn::account_of)
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| account.to_string());
-    let (state, state_changed) = follow_up(&mut p, e, obs, at, &account);
-    let when = rfc3339(at);
-    let save = Save {
-        state_table,
-        key: state_key(e),
-        version: obs.state_version,
-        schedule_time: when.clone(),
-    };
+    let (state, followup_changed) = follow_up(&mut p, e, obs, at, &account);
+    let request = export_request(&mut p, e, obs, &state, at, &account);
+    if request.is_none() && !followup_changed {
+        return p;
+    }
+    let key = state_key(e);
+    // Set when an export starts: the end of its window, recorded with its ARN.
+    let export_to = request.as_ref().map(|r| match &r.incremental {
+        Some((_, to)) => to.clone(),
+        None => rfc3339(at),
+    });
+    if let Some(request) = request {
+        p.push(Action::Ext(Ext::StartExport {
+            table: e.table.clone(),
+            source_account: account,
+            request,
+            state_key: key.clone(),
+        }));
+    }
+    // The start is recorded (with the ARN StartExport leaves) in one conditional write,
+    // together with what the follow-up changed.
+    p.push(Action::Ext(Ext::SaveState {
+        state_table: state_table.to_string(),
+        key,
+        expected_version: obs.state_version,
+        state,
+        schedule_time: rfc3339(at),
+        export_to,
+        followup_changed,
+    }));
+    p
+}
 
+/// The export this schedule time starts, if any (else the plan says why), after enabling PITR
+/// when it is off and `fix_pitr` allows.
+fn export_request(
+    p: &mut Plan<Ext>,
+    e: &Export,
+    obs: &ExportObserved,
+    state: &ExportState,
+    at: &DateTime<Utc>,
+    account: &str,
+) -> Option<ExportRequest> {
+    let when = rfc3339(at);
     let Some(table_arn) = obs.table_arn.clone() else {
         p.skip(
             EXPORT,
@@ -213,42 +213,59 @@ pub fn plan_export(
             "Table {} (exports[]) does not exist in account {account}",
             e.table
         ));
-        save.followup(&mut p, state, state_changed);
-        return p;
+        return None;
     };
-
     if let Some(arn) = state.started.get(&when) {
         p.already(
             EXPORT,
             format!("table {} for the schedule of {when} ({arn})", e.table),
         );
-        save.followup(&mut p, state, state_changed);
-        return p;
+        return None;
     }
-
+    if !obs.pitr && !e.fix_pitr {
+        p.skip(
+            EXPORT,
+            format!("table {}", e.table),
+            "point-in-time recovery is disabled and fix_pitr is false",
+            None,
+        );
+        p.attention.push(format!(
+            "Table {} has point-in-time recovery disabled, so it cannot be exported. Enable it (aws dynamodb update-continuous-backups --table-name {} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true) or set fix_pitr: true.",
+            e.table, e.table
+        ));
+        return None;
+    }
     if !obs.pitr {
-        if e.fix_pitr {
-            p.push(Action::Ext(Ext::EnablePitr {
-                table: e.table.clone(),
-            }));
-        } else {
-            p.skip(
-                EXPORT,
-                format!("table {}", e.table),
-                "point-in-time recovery is disabled and fix_pitr is false",
-                None,
-            );
-            p.attention.push(format!(
-                "Table {} has point-in-time recovery disabled, so it cannot be exported. Enable it (aws dynamodb update-continuous-backups --table-name {} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true) or set fix_pitr: true.",
-                e.table, e.table
-            ));
-            save.followup(&mut p, state, state_changed);
-            return p;
-        }
+        p.push(Action::Ext(Ext::EnablePitr {
+            table: e.table.clone(),
+        }));
     }
+    let incremental = incremental_window(p, e, state, at)?;
+    Some(ExportRequest {
+        table_arn,
+        bucket: e.bucket.clone(),
+        bucket_owner: e.bucket_owner.clone(),
+        prefix: dated_prefix(&e.prefix, at),
+        format: match e.format {
+            ExportFormat::DynamodbJson => "DYNAMODB_JSON".into(),
+            ExportFormat::Ion => "ION".into(),
+        },
+        incremental,
+        client_token: client_token(e, at),
+    })
+}
 
-    let incremental = match e.export_type {
-        ExportType::Full => None,
+/// `Some(None)`: a full export; `Some(Some((from, to)))`: the next incremental window;
+/// `None`: no export this time (the plan says why).
+fn incremental_window(
+    p: &mut Plan<Ext>,
+    e: &Export,
+    state: &ExportState,
+    at: &DateTime<Utc>,
+) -> Option<Option<(String, String)>> {
+    let when = rfc3339(at);
+    match e.export_type {
+        ExportType::Full => Some(None),
         // Windows are contiguous: the next one starts where the last completed export ended, so
         // it waits for running exports (a failed one's window is exported again by the next).
         ExportType::Incremental if !state.pending.is_empty() => {
@@ -261,13 +278,12 @@ pub fn plan_export(
                 ),
                 None,
             );
-            save.followup(&mut p, state, state_changed);
-            return p;
+            None
         }
         ExportType::Incremental => match &state.last_completed_to {
             None => {
                 p.notes.push(json!({"table": e.table, "note": "no completed export yet: a FULL export starts the incremental chain"}));
-                None
+                Some(None)
             }
             Some(from) => {
                 let from_t = DateTime::parse_from_rfc3339(from)
@@ -293,37 +309,10 @@ pub fn plan_export(
                         ),
                         None,
                     );
-                    save.followup(&mut p, state, state_changed);
-                    return p;
+                    return None;
                 }
-                Some((rfc3339(&from_t), when.clone()))
+                Some(Some((rfc3339(&from_t), when)))
             }
         },
-    };
-
-    let export_to = incremental
-        .as_ref()
-        .map(|(_, to)| to.clone())
-        .unwrap_or_else(|| when.clone());
-    let request = ExportRequest {
-        table_arn,
-        bucket: e.bucket.clone(),
-        bucket_owner: e.bucket_owner.clone(),
-        prefix: dated_prefix(&e.prefix, at),
-        format: match e.format {
-            ExportFormat::DynamodbJson => "DYNAMODB_JSON".into(),
-            ExportFormat::Ion => "ION".into(),
-        },
-        incremental,
-        client_token: client_token(e, at),
-    };
-    p.push(Action::Ext(Ext::StartExport {
-        table: e.table.clone(),
-        source_account: account.clone(),
-        request,
-        state_key: save.key.clone(),
-    }));
-    // The start is recorded (with the ARN StartExport leaves) in one conditional write.
-    save.push(&mut p, state, Some(export_to), state_changed);
-    p
+    }
 }
