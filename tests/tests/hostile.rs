@@ -8,8 +8,9 @@
 //!   size, naming what is wrong for the event kinds the function takes, after no API call at all),
 //!   or end in a report, or in an error reporting failed reads;
 //! - make ZERO writes: every operation but Get/List/Describe/Search/BatchGet/Query/Scan/Head
-//!   counts (the API counter before and after the call), including `sns.Publish`, which is listed
-//!   separately because an alert is the documented answer to some events.
+//!   counts (the API counter before and after the call), `sns.Publish` included unless
+//!   index.json names the function in `alert_expected_from` (integration-doctor's documented
+//!   alert on a FAILED / NEEDS_ATTENTION state change).
 //!
 //! Files named `unparseable-*` cannot reach a handler: the Lambda runtime parses the payload
 //! with serde_json, whose recursion limit (128) makes 10,000 levels a clean parse error. They
@@ -36,6 +37,18 @@ struct Case {
     text: String,
     kind: String,
     mentions: Vec<String>,
+    /// Functions whose documented answer to this event is an alert.
+    alert_expected_from: Vec<String>,
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn corpus() -> Vec<Case> {
@@ -59,14 +72,8 @@ fn corpus() -> Vec<Case> {
         out.push(Case {
             text: std::fs::read_to_string(&path).expect("read"),
             kind: meta["kind"].as_str().unwrap_or("any").to_string(),
-            mentions: meta["error_mentions"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|m| m.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            mentions: strings(&meta["error_mentions"]),
+            alert_expected_from: strings(&meta["alert_expected_from"]),
             name,
         });
     }
@@ -179,6 +186,9 @@ where
         let publishes = calls.calls_of("sns.Publish");
         if !writes.is_empty() {
             problems.push(format!("wrote: {}", writes.join(", ")));
+        }
+        if publishes > 0 && !c.alert_expected_from.iter().any(|f| f == function) {
+            problems.push(format!("published {publishes} alert(s)"));
         }
         let verdict = match joined {
             Err(e) if e.is_panic() => {

@@ -10,8 +10,10 @@ setup. 333333333333 and 999999999999 are accounts nobody configured. Names are t
 fixtures (cur_org, dzd_abc123, env_consumer, grt_orders, cm_kasama_zero_etl_db, ...).
 
 index.json lists every file with what makes it hostile (`why`), the event kind it is shaped after
-(`kind`) and, where the function that takes that kind must reject it, words its error must
-contain (`error_mentions`, any one of them). Files whose name starts with `unparseable-` are not
+(`kind`), where the function that takes that kind must reject it, words its error must
+contain (`error_mentions`, any one of them), and the functions whose documented answer is an
+alert (`alert_expected_from`: integration-doctor alerts on every FAILED / NEEDS_ATTENTION
+state change; it cannot tell a forged one yet, see SECURITY.md). Any other alert fails the test. Files whose name starts with `unparseable-` are not
 valid input for the Lambda runtime (serde_json's recursion limit of 128): the test checks that
 they are a clean parse error.
 """
@@ -40,12 +42,14 @@ def env(detail_type, source, detail, account=P, resources=None, region="us-east-
             "resources": resources if resources is not None else [], "detail": detail}
 
 
-def add(name, event, kind, why, mentions=None, raw=None):
+def add(name, event, kind, why, mentions=None, raw=None, alerts=None):
     assert name not in CORPUS, name
     CORPUS[name] = raw if raw is not None else json.dumps(event, indent=1, ensure_ascii=False)
     INDEX[name] = {"kind": kind, "why": why}
     if mentions:
         INDEX[name]["error_mentions"] = mentions
+    if alerts:
+        INDEX[name]["alert_expected_from"] = alerts
 
 
 def glue_db(detail=None, **kw):
@@ -371,10 +375,12 @@ add("zetl-active-other-region.json",
     "zetl", "ACTIVE for a target database in another region")
 add("zetl-failed-256k-error.json",
     zetl(status="FAILED", errors=[{"code": "AccessDeniedException", "message": "x" * BIG}]),
-    "zetl", "FAILED with a 256 KB error message (the alert must stay within SNS limits)")
+    "zetl", "FAILED with a 256 KB error message (the alert must stay within SNS limits)",
+    alerts=["integration-doctor"])
 add("zetl-name-control-characters.json",
     zetl(status="NEEDS_ATTENTION", integrationName="zetl\r\nSubject: forged\u0000\u001b[31mé日本"),
-    "zetl", "integration name with CR/LF, NUL, ANSI escapes and non-ASCII (it names the alert)")
+    "zetl", "integration name with CR/LF, NUL, ANSI escapes and non-ASCII (it names the alert)",
+    alerts=["integration-doctor"])
 add("zetl-forged-aws-source.json", zetl() | {"source": "aws.glue"}, "zetl",
     "lakewarden's detail-type under source aws.glue", ["Zero-ETL", "not handle", "aws.glue"])
 add("zetl-extra-fields.json", zetl(fix=True, allowed_source_accounts=[Z], targetRoleArn=f"arn:aws:iam::{Z}:role/evil"),
