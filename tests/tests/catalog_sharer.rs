@@ -5,7 +5,7 @@ use lakewarden::runtime::HandlerError;
 use lakewarden_tests::*;
 use serde_json::{json, Value};
 
-const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc123";
+const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc123def4";
 
 struct Producer {
     acct: Account,
@@ -130,11 +130,11 @@ async fn create_table_grants_account_org_and_role_consumers() {
         assert!(
             g.contains(&(
                 principal.into(),
-                "table:cur_org.legacy_all".into(),
+                "table:cur_org.*".into(),
                 sel_desc.clone(),
                 sel_desc.clone()
             )),
-            "{principal} table grant missing in {g:#?}"
+            "{principal} All-tables grant missing in {g:#?}"
         );
         assert!(
             g.contains(&(
@@ -150,14 +150,17 @@ async fn create_table_grants_account_org_and_role_consumers() {
     assert!(
         g.contains(&(
             p.role.clone(),
-            "table:cur_org.legacy_all".into(),
+            "table:cur_org.*".into(),
             sel_desc.clone(),
             vec![]
         )),
         "{g:#?}"
     );
+    // No grant per table: the All-tables wildcard covers every table, present and future.
+    assert!(!g.iter().any(|x| x.1 == "table:cur_org.legacy_all"), "{g:#?}");
     assert_eq!(r.calls_of("lakeformation.BatchGrantPermissions"), 1);
-    // The location is registered with the service-linked role.
+    // The database's location (which covers every table) is registered once, with the
+    // service-linked role.
     let res = p
         .acct
         .lakeformation()
@@ -171,7 +174,7 @@ async fn create_table_grants_account_org_and_role_consumers() {
         .filter_map(|r| r.resource_arn())
         .collect();
     assert!(
-        arns.contains(&format!("arn:aws:s3:::{}/cur/legacy_all", p.bucket).as_str()),
+        arns == vec![format!("arn:aws:s3:::{}/cur", p.bucket).as_str()],
         "{arns:?}"
     );
 }
@@ -195,12 +198,36 @@ async fn the_same_event_twice_writes_nothing_the_second_time() {
 }
 
 #[tokio::test]
-async fn forty_five_new_tables_take_at_most_three_batch_calls_per_consumer() {
+async fn forty_five_new_tables_are_shared_with_one_wildcard_grant_and_one_registration() {
+    let names: Vec<String> = (0..45).map(|i| format!("t{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let p = producer(&refs).await;
+    let r = p
+        .run(
+            &p.config(""),
+            glue_db_event(&p.acct.id, "cur_org", "CreateTable", &refs),
+        )
+        .await
+        .expect("run");
+    assert_eq!(r.failures().len(), 0, "{r:#?}");
+    // 3 consumers × (database + All tables) = 6 entries: one batch call.
+    assert_eq!(r.calls_of("lakeformation.BatchGrantPermissions"), 1);
+    assert_eq!(p.grants().await.len(), 6);
+    // One registration for the database, not one per table.
+    assert_eq!(r.calls_of("lakeformation.RegisterResource"), 1);
+    // The bucket statements name the database's prefix once, not 45 table prefixes.
+    let pol = p.acct.bucket_policy(&p.bucket).await.expect("bucket policy");
+    assert!(pol.to_string().contains(&format!("{}/cur/*", p.bucket)), "{pol}");
+    assert!(!pol.to_string().contains("cur/t00/"), "{pol}");
+}
+
+#[tokio::test]
+async fn forty_five_named_tables_take_at_most_three_batch_calls_per_consumer() {
     let names: Vec<String> = (0..45).map(|i| format!("t{i:02}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let p = producer(&refs).await;
     let single = format!(
-        "alerts: {{ topic_arn: \"{}\" }}\nproducer:\n  shares:\n    - database: cur_org\n      consumers: [\"{}\"]\n",
+        "alerts: {{ topic_arn: \"{}\" }}\nproducer:\n  shares:\n    - database: cur_org\n      consumers: [\"{}\"]\n      tables: [\"t*\"]\n",
         p.topic, p.consumer
     );
     let r = p
@@ -215,16 +242,10 @@ async fn forty_five_new_tables_take_at_most_three_batch_calls_per_consumer() {
         "{:?}",
         r.api_operations
     );
-    assert_eq!(
-        outcomes(&r, Outcome::Applied),
-        46 + 45 + 1,
-        "{:?}",
-        r.actions.len()
-    );
     assert_eq!(p.grants().await.len(), 46);
     // Three consumers: 138 entries, ≤ 3 calls for each consumer's share of them.
     let r3 = p
-        .run(&p.config(""), scheduled_event(&p.acct.id))
+        .run(&p.config("      tables: [\"t*\"]\n"), scheduled_event(&p.acct.id))
         .await
         .expect("run");
     assert!(
@@ -286,7 +307,8 @@ async fn dry_run_plans_everything_and_writes_nothing() {
 #[tokio::test]
 async fn deleting_a_table_revokes_what_was_granted_on_it() {
     let p = producer(&["keep", "drop_me"]).await;
-    let cfg = p.config("");
+    // Named-table sharing (`tables:`): grants per table, revoked when the table goes.
+    let cfg = p.config("      tables: [\"*\"]\n");
     p.run(&cfg, scheduled_event(&p.acct.id))
         .await
         .expect("grant");
@@ -329,12 +351,9 @@ async fn deleting_a_table_revokes_what_was_granted_on_it() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0].0, foreign);
     assert!(g.iter().any(|g| g.1 == "table:cur_org.keep"));
-    // Bucket statements now cover only the remaining table.
+    // Bucket statements name the database's location, never a table's own prefix.
     let pol = p.acct.bucket_policy(&p.bucket).await.unwrap().to_string();
-    assert!(
-        pol.contains("/cur/keep/*") && !pol.contains("drop_me"),
-        "{pol}"
-    );
+    assert!(pol.contains("/cur/*") && !pol.contains("drop_me"), "{pol}");
 }
 
 async fn lf_grant_select(p: &Producer, principal: &str, table: &str) {
@@ -412,7 +431,7 @@ async fn bucket_policy_keeps_unrelated_statement_and_adds_ours_once() {
         assert_eq!(s["Principal"]["AWS"], "*");
         assert_eq!(
             s["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
-            json!(["o-abc123"])
+            json!(["o-abc123def4"])
         );
     }
 }
@@ -539,7 +558,7 @@ async fn explicit_ram_share_holds_database_and_tables() {
 }
 
 #[tokio::test]
-async fn an_updated_table_location_is_followed() {
+async fn a_table_moved_outside_the_allowed_locations_is_refused_and_alerted() {
     let p = producer(&["moving"]).await;
     let cfg = p.config("");
     p.run(&cfg, p.create_table_event(&["moving"]).await)
@@ -577,22 +596,40 @@ async fn an_updated_table_location_is_followed() {
         "source": "aws.glue", "account": p.acct.id, "time": "2026-11-24T10:00:00Z", "region": REGION,
         "resources": [], "detail": {"databaseName": "cur_org", "tableName": "moving",
         "typeOfChange": "UpdateTable", "changedPartitions": []}});
+    // Table locations are data: a table moved to another bucket is not followed there (the
+    // allowed places are the database's LocationUri unless `locations` says otherwise).
     let r = p.run(&cfg, ev).await.expect("update");
     assert_eq!(r.failures().len(), 0);
-    let new_pol = p
-        .acct
-        .bucket_policy(&new_bucket)
-        .await
-        .expect("new bucket has our statements");
-    assert!(new_pol
-        .to_string()
-        .contains(&format!("{new_bucket}/cur/moving/*")));
-    // The old bucket had only our statements: its policy is gone.
-    assert_eq!(p.acct.bucket_policy(&p.bucket).await, None);
-    assert!(r
+    assert_eq!(p.acct.bucket_policy(&new_bucket).await, None);
+    assert!(!r
         .actions
         .iter()
         .any(|a| a.action == "lakeformation.register_location" && a.target.contains(&new_bucket)));
+    let skipped = r
+        .actions
+        .iter()
+        .find(|a| a.outcome == Outcome::Skipped && a.target == "table cur_org.moving")
+        .expect("the moved table is skipped");
+    assert!(skipped.error.as_deref().unwrap().contains(&new_bucket), "{skipped:?}");
+    let sent = moto().sent_notifications(&p.acct.id);
+    assert!(
+        sent.iter().any(|m| m.2.contains("cur_org.moving") && m.2.contains(&new_bucket)),
+        "{sent:?}"
+    );
+    // Listing the new bucket as an allowed location makes it follow.
+    let cfg2 = p.config(&format!(
+        "      locations: [\"s3://{}/cur/\", \"s3://{new_bucket}/cur/\"]\n",
+        p.bucket
+    ));
+    let r2 = p.run(&cfg2, scheduled_event(&p.acct.id)).await.expect("allowed");
+    assert_eq!(r2.failures().len(), 0, "{r2:#?}");
+    assert!(p
+        .acct
+        .bucket_policy(&new_bucket)
+        .await
+        .expect("new bucket has our statements")
+        .to_string()
+        .contains(&format!("{new_bucket}/cur/*")));
 }
 
 #[tokio::test]
@@ -636,7 +673,9 @@ async fn a_bucket_it_cannot_read_is_reported_with_the_statements_its_owner_must_
 
 #[test]
 fn every_fixture_is_understood_as_documented() {
-    use catalog_sharer::plan::{trigger, Scope, Trigger};
+    use catalog_sharer::trigger::trigger;
+    use lakewarden::reconcile::Trigger;
+    use lakewarden::sharing::Scope;
     let cfg = lakewarden::config::parse(
         "producer:\n  shares:\n    - database: \"cur_*\"\n      consumers: [\"222222222222\"]\n",
         "t",

@@ -29,6 +29,18 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}...", &clean[..max - 3])
 }
 
+/// At most `max` bytes of `s`, cut on a character boundary, with "…" when cut.
+pub fn cap(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &s[..end], s.len() - end)
+}
+
 /// The alert for a report, or None when nothing failed and nothing needs a person.
 ///
 /// `resource` names what the invocation was about (a database, a table, "scheduled reconcile").

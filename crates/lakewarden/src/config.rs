@@ -103,6 +103,17 @@ pub struct Share {
     pub register_location: bool,
     #[serde(default)]
     pub ram: RamMode,
+    /// Share only these tables, by name (globs). Default: all tables of the database, through
+    /// Lake Formation's All-tables wildcard.
+    #[serde(default)]
+    pub tables: Option<Vec<String>>,
+    /// The only places (`s3://bucket/prefix/`) lakewarden registers or opens in a bucket policy
+    /// for this entry. Default: the database's own `LocationUri`. A table outside is skipped.
+    #[serde(default)]
+    pub locations: Option<Vec<String>>,
+    /// Register locations with this IAM role instead of the Lake Formation service-linked role.
+    #[serde(default)]
+    pub register_role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -111,7 +122,18 @@ pub struct Consumer {
     pub trusted_producers: Vec<String>,
     #[serde(default)]
     pub links: Vec<Link>,
+    /// At most this many removals (link deletions, revokes, statements dropped) per run; beyond
+    /// it the run removes nothing and alerts (issue 11 §4).
+    #[serde(default = "default_max_removals")]
+    pub max_removals_per_run: usize,
 }
+
+pub fn default_max_removals() -> usize {
+    10
+}
+
+/// The largest `max_removals_per_run` accepted.
+pub const MAX_REMOVALS_LIMIT: usize = 10_000;
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +148,10 @@ pub struct Link {
     pub table_permissions: Vec<String>,
     #[serde(default = "yes")]
     pub s3_read_policy: bool,
+    /// Buckets the S3 read statements may open whoever owns them (e.g. a bucket of this
+    /// account). Every other bucket is opened only with `s3:ResourceAccount` = the producer.
+    #[serde(default)]
+    pub buckets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -380,10 +406,37 @@ pub fn validate(cfg: &Config) -> Vec<String> {
                 &format!("{at}.table_permissions"),
                 &s.table_permissions,
             );
+            if let Some(tables) = &s.tables {
+                if tables.is_empty() {
+                    out.push(format!("{at}.tables: must list at least one table name or glob (leave it out to share all tables)"));
+                }
+                for (j, t) in tables.iter().enumerate() {
+                    check_glob(&mut out, &format!("{at}.tables[{j}]"), t);
+                }
+            }
+            if let Some(locs) = &s.locations {
+                if locs.is_empty() {
+                    out.push(format!("{at}.locations: must list at least one s3:// location (leave it out for the database's LocationUri)"));
+                }
+                for (j, l) in locs.iter().enumerate() {
+                    if let Some(why) = crate::s3loc::refusal(l) {
+                        out.push(format!("{at}.locations[{j}]: {why}"));
+                    }
+                }
+            }
+            if let Some(r) = &s.register_role_arn {
+                check_arn(&mut out, &format!("{at}.register_role_arn"), r, "iam");
+            }
         }
     }
     if let Some(c) = &cfg.consumer {
         check_accounts(&mut out, "consumer.trusted_producers", &c.trusted_producers);
+        if c.max_removals_per_run > MAX_REMOVALS_LIMIT {
+            out.push(format!(
+                "consumer.max_removals_per_run: {} is more than {MAX_REMOVALS_LIMIT}",
+                c.max_removals_per_run
+            ));
+        }
         for (i, l) in c.links.iter().enumerate() {
             let at = format!("consumer.links[{i}]");
             if !is_account_id(&l.producer) {
@@ -405,6 +458,9 @@ pub fn validate(cfg: &Config) -> Vec<String> {
             }
             for (j, r) in l.roles.iter().enumerate() {
                 check_arn(&mut out, &format!("{at}.roles[{j}]"), r, "iam");
+            }
+            for (j, b) in l.buckets.iter().enumerate() {
+                check_bucket(&mut out, &format!("{at}.buckets[{j}]"), b);
             }
             check_perms(
                 &mut out,
@@ -506,7 +562,7 @@ alerts: { topic_arn: "arn:aws:sns:us-east-1:111111111111:lakewarden-alerts" }
 producer:
   shares:
     - database: cur_org
-      consumers: ["222222222222", "arn:aws:organizations::111111111111:organization/o-abc",
+      consumers: ["222222222222", "arn:aws:organizations::111111111111:organization/o-abc123def4",
                   "arn:aws:iam::333333333333:role/analyst"]
       database_permissions: [DESCRIBE]
       table_permissions: [SELECT, DESCRIBE]

@@ -2,6 +2,7 @@
 //! reports and alerts. Every function crate under `functions/` is a thin layer over this.
 
 pub mod alerts;
+pub mod arn;
 pub mod aws;
 pub mod config;
 pub mod events;
@@ -10,9 +11,11 @@ pub mod lf;
 pub mod metrics;
 pub mod policy;
 pub mod principal;
+pub mod reconcile;
 pub mod report;
 pub mod runtime;
 pub mod s3loc;
+pub mod sharing;
 pub mod state;
 
 pub use aws::{Aws, AwsError, AwsResult};

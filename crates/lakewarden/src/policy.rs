@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value};
 
 /// Which Sids belong to the caller: an exact set plus any Sid starting with a prefix.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Ownership {
     pub prefixes: Vec<String>,
     pub exact: Vec<String>,
@@ -184,29 +184,69 @@ pub fn principals(stmt: &Value) -> Vec<String> {
     out
 }
 
-fn has_org_condition(stmt: &Value) -> bool {
+/// An organization id as AWS Organizations writes it: `o-` and 10 to 32 lowercase letters or
+/// digits.
+pub fn is_org_id(s: &str) -> bool {
+    s.strip_prefix("o-").is_some_and(|r| {
+        (10..=32).contains(&r.len())
+            && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+/// An OU id: `ou-` + 4–32 lowercase letters or digits + `-` + 8–32 lowercase letters or digits.
+pub fn is_ou_id(s: &str) -> bool {
+    s.strip_prefix("ou-")
+        .and_then(|r| r.split_once('-'))
+        .is_some_and(|(root, ou)| {
+            let ok = |x: &str, lo, hi| {
+                (lo..=hi).contains(&x.len())
+                    && x.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            };
+            ok(root, 4, 32) && ok(ou, 8, 32)
+        })
+}
+
+/// An `aws:PrincipalOrgPaths` value lakewarden writes: `o-…/*/ou-…/*`.
+fn is_org_path_pattern(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('/').collect();
+    parts.len() == 4
+        && is_org_id(parts[0])
+        && parts[1] == "*"
+        && is_ou_id(parts[2])
+        && parts[3] == "*"
+}
+
+fn all_strings(v: &Value, ok: impl Fn(&str) -> bool) -> bool {
+    match v {
+        Value::String(s) => ok(s),
+        Value::Array(a) => !a.is_empty() && a.iter().all(|x| x.as_str().is_some_and(&ok)),
+        _ => false,
+    }
+}
+
+/// Whether a statement limits its principals to an organization or an OU in exactly one of the
+/// forms lakewarden writes, and nothing else that could widen it:
+/// - `{"StringEquals": {"aws:PrincipalOrgID": "o-…" | ["o-…", …]}}`, or
+/// - `{"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-…/*/ou-…/*" | [...]}}`.
+///
+/// Any other operator on these keys (`StringNotEquals`, `StringLike` with a wildcard org id,
+/// `Null`, `…IfExists`) does not count.
+pub fn has_org_condition(stmt: &Value) -> bool {
     let Some(Value::Object(cond)) = stmt.get("Condition") else {
         return false;
     };
-    cond.values().any(|block| {
-        block
-            .as_object()
-            .map(|m| {
-                m.iter().any(|(k, v)| {
-                    k.eq_ignore_ascii_case("aws:PrincipalOrgID")
-                        && match v {
-                            Value::String(s) => !s.is_empty() && s != "*",
-                            Value::Array(a) => {
-                                !a.is_empty()
-                                    && a.iter().all(|x| {
-                                        x.as_str().is_some_and(|s| !s.is_empty() && s != "*")
-                                    })
-                            }
-                            _ => false,
-                        }
-                })
-            })
-            .unwrap_or(false)
+    cond.iter().any(|(op, block)| {
+        let Some(m) = block.as_object() else {
+            return false;
+        };
+        m.iter().any(|(k, v)| {
+            (op == "StringEquals"
+                && k.eq_ignore_ascii_case("aws:PrincipalOrgID")
+                && all_strings(v, is_org_id))
+                || (op == "ForAnyValue:StringLike"
+                    && k.eq_ignore_ascii_case("aws:PrincipalOrgPaths")
+                    && all_strings(v, is_org_path_pattern))
+        })
     })
 }
 
@@ -217,7 +257,7 @@ pub fn check_statement(stmt: &Value, allowed: &dyn Fn(&str) -> bool) -> Result<(
         if p == "*" {
             if !has_org_condition(stmt) {
                 return Err(PolicyError(format!(
-                    "statement {} has Principal \"*\" without an aws:PrincipalOrgID condition",
+                    "statement {} has Principal \"*\" without an organization condition (StringEquals aws:PrincipalOrgID o-… or ForAnyValue:StringLike aws:PrincipalOrgPaths o-…/*/ou-…/*)",
                     sid(stmt).unwrap_or("(no Sid)")
                 )));
             }
@@ -417,7 +457,7 @@ mod tests {
         assert!(check_statement(&bare_aws, &allow_all).is_err());
         let empty_org = json!({"Sid": "X", "Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"aws:PrincipalOrgID": []}}});
         assert!(check_statement(&empty_org, &allow_all).is_err());
-        let org = json!({"Sid": "X", "Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-abc"]}}});
+        let org = json!({"Sid": "X", "Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-abc123def4"]}}});
         assert!(check_statement(&org, &allow_all).is_ok());
     }
 

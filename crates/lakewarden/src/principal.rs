@@ -11,10 +11,14 @@ use crate::config::is_account_id;
 pub enum Principal {
     /// A whole AWS account (`222222222222`).
     Account { id: String },
-    /// An organization (`arn:aws:organizations::MGMT:organization/o-abc`).
+    /// An organization (`arn:aws:organizations::MGMT:organization/o-abc123def4`).
     Organization { arn: String, org_id: String },
-    /// An organizational unit (`arn:aws:organizations::MGMT:ou/o-abc/ou-xyz`).
-    OrgUnit { arn: String, org_id: String },
+    /// An organizational unit (`arn:aws:organizations::MGMT:ou/o-abc123def4/ou-ab12-xyz45678`).
+    OrgUnit {
+        arn: String,
+        org_id: String,
+        ou_id: String,
+    },
     /// An IAM role or user (`arn:aws:iam::333333333333:role/analyst`).
     Iam { arn: String, account: String },
 }
@@ -30,7 +34,7 @@ impl Principal {
                 "organizations" => {
                     let res = parts[5];
                     if let Some(org) = res.strip_prefix("organization/") {
-                        if org.starts_with("o-") && org.len() > 2 && !org.contains('/') {
+                        if crate::policy::is_org_id(org) {
                             return Ok(Principal::Organization {
                                 arn: s.to_string(),
                                 org_id: org.to_string(),
@@ -40,10 +44,14 @@ impl Principal {
                     if let Some(rest) = res.strip_prefix("ou/") {
                         let mut it = rest.split('/');
                         if let (Some(org), Some(ou)) = (it.next(), it.next()) {
-                            if org.starts_with("o-") && ou.starts_with("ou-") {
+                            if crate::policy::is_org_id(org)
+                                && crate::policy::is_ou_id(ou)
+                                && it.next().is_none()
+                            {
                                 return Ok(Principal::OrgUnit {
                                     arn: s.to_string(),
                                     org_id: org.to_string(),
+                                    ou_id: ou.to_string(),
                                 });
                             }
                         }
@@ -90,7 +98,24 @@ impl Principal {
         )
     }
 
-    /// The organization id for `aws:PrincipalOrgID` conditions.
+    /// The condition that limits a `"Principal": {"AWS": "*"}` statement to this organization or
+    /// OU: `aws:PrincipalOrgID` for an organization, `aws:PrincipalOrgPaths` for an OU (an OU is
+    /// not the whole organization).
+    pub fn org_condition(&self) -> Option<(&'static str, &'static str, String)> {
+        match self {
+            Principal::Organization { org_id, .. } => {
+                Some(("StringEquals", "aws:PrincipalOrgID", org_id.clone()))
+            }
+            Principal::OrgUnit { org_id, ou_id, .. } => Some((
+                "ForAnyValue:StringLike",
+                "aws:PrincipalOrgPaths",
+                format!("{org_id}/*/{ou_id}/*"),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The organization id of an organization or OU principal.
     pub fn org_id(&self) -> Option<&str> {
         match self {
             Principal::Organization { org_id, .. } | Principal::OrgUnit { org_id, .. } => {
@@ -103,7 +128,7 @@ impl Principal {
     /// The `Principal.AWS` value of a resource policy, for non-organization principals.
     pub fn policy_arn(&self) -> Option<String> {
         match self {
-            Principal::Account { id } => Some(format!("arn:aws:iam::{id}:root")),
+            Principal::Account { id } => Some(crate::arn::account_root(id)),
             Principal::Iam { arn, .. } => Some(arn.clone()),
             _ => None,
         }
@@ -129,12 +154,12 @@ mod tests {
             }
         );
         let org =
-            Principal::parse("arn:aws:organizations::111111111111:organization/o-abc").unwrap();
-        assert_eq!(org.org_id(), Some("o-abc"));
+            Principal::parse("arn:aws:organizations::111111111111:organization/o-abc123def4").unwrap();
+        assert_eq!(org.org_id(), Some("o-abc123def4"));
         assert!(org.is_external_account_or_org());
         let ou =
-            Principal::parse("arn:aws:organizations::111111111111:ou/o-abc/ou-ab12-cdef").unwrap();
-        assert_eq!(ou.org_id(), Some("o-abc"));
+            Principal::parse("arn:aws:organizations::111111111111:ou/o-abc123def4/ou-ab12-cdef5678").unwrap();
+        assert_eq!(ou.org_id(), Some("o-abc123def4"));
         let role = Principal::parse("arn:aws:iam::333333333333:role/analyst").unwrap();
         assert_eq!(
             role.policy_arn().as_deref(),

@@ -1,8 +1,16 @@
+use std::collections::BTreeMap;
+
 use super::*;
-use lakewarden::config::parse;
+use crate::aws::glue::TableInfo;
+use crate::aws::ram::ShareState;
+use crate::config::{parse, Producer};
+use crate::lf::{LfGrant, LfResource};
+use crate::policy;
+use serde_json::json;
+use crate::reconcile::{Action, Plan, PolicyTarget, PolicyWrite};
 
 const CAT: &str = "111111111111";
-const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc";
+const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc123def4";
 const ROLE: &str = "arn:aws:iam::333333333333:role/analyst";
 
 fn producer(extra: &str) -> Producer {
@@ -27,6 +35,7 @@ fn observed(tables: Vec<TableInfo>) -> Observed {
         catalog_id: CAT.into(),
         region: "us-east-1".into(),
         databases,
+        db_locations: [("cur_org".to_string(), Some("s3://cur-data/cur/".to_string()))].into(),
         bucket_policies: [("cur-data".to_string(), BucketPolicy::Absent)].into(),
         ..Default::default()
     }
@@ -50,83 +59,18 @@ fn db_res() -> LfResource {
         name: "cur_org".into(),
     }
 }
+fn wild_res() -> LfResource {
+    LfResource::TableWildcard {
+        catalog_id: CAT.into(),
+        database: "cur_org".into(),
+    }
+}
 fn tbl_res(t: &str) -> LfResource {
     LfResource::Table {
         catalog_id: CAT.into(),
         database: "cur_org".into(),
         name: t.into(),
     }
-}
-
-fn event(detail_type: &str, detail: Value) -> Value {
-    json!({"version": "0", "id": "x", "detail-type": detail_type, "source": "aws.glue",
-           "account": CAT, "time": "2026-11-24T00:00:00Z", "region": "us-east-1",
-           "resources": [], "detail": detail})
-}
-
-#[test]
-fn trigger_scopes_glue_events_to_their_database() {
-    let cfg = producer("");
-    let t = trigger(
-        &event(
-            events::GLUE_DATABASE_CHANGE,
-            json!({"databaseName": "cur_org", "typeOfChange": "CreateTable", "changedTables": ["a"]}),
-        ),
-        &cfg,
-    )
-    .unwrap();
-    assert_eq!(
-        t,
-        Trigger::Run(Scope::Databases(["cur_org".to_string()].into()))
-    );
-}
-
-#[test]
-fn trigger_ignores_unconfigured_databases_and_partitions() {
-    let cfg = producer("");
-    let t = trigger(
-        &event(
-            events::GLUE_DATABASE_CHANGE,
-            json!({"databaseName": "sales_private", "typeOfChange": "CreateTable", "changedTables": ["a"]}),
-        ),
-        &cfg,
-    )
-    .unwrap();
-    assert!(matches!(t, Trigger::Ignore(ref why) if why.contains("sales_private")));
-    let t = trigger(
-        &event(
-            events::GLUE_TABLE_CHANGE,
-            json!({"databaseName": "cur_org", "tableName": "a", "typeOfChange": "BatchCreatePartition", "changedPartitions": ["x"]}),
-        ),
-        &cfg,
-    )
-    .unwrap();
-    assert!(matches!(t, Trigger::Ignore(_)));
-}
-
-#[test]
-fn trigger_schedule_is_all_and_junk_is_an_error() {
-    let cfg = producer("");
-    let t = trigger(
-        &json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
-        &cfg,
-    )
-    .unwrap();
-    assert_eq!(t, Trigger::Run(Scope::All));
-    let e = trigger(
-        &json!({"detail-type": "Object Created", "source": "aws.s3", "detail": {}}),
-        &cfg,
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("does not handle"), "{e}");
-    assert!(trigger(
-        &event(
-            events::GLUE_DATABASE_CHANGE,
-            json!({"typeOfChange": "CreateTable"})
-        ),
-        &cfg
-    )
-    .is_err());
 }
 
 #[test]
@@ -139,11 +83,11 @@ fn grants_for_account_org_and_role() {
     )]);
     let p = plan(&cfg, &obs);
     let grants = p.grants();
-    // 3 consumers × (database + 1 table)
+    // 3 consumers × (database + All tables)
     assert_eq!(grants.len(), 6);
     let acct_tbl = grants
         .iter()
-        .find(|g| g.principal == "222222222222" && g.resource == tbl_res("legacy_all"))
+        .find(|g| g.principal == "222222222222" && g.resource == wild_res())
         .unwrap();
     assert_eq!(
         acct_tbl.permissions,
@@ -163,12 +107,79 @@ fn grants_for_account_org_and_role() {
     assert_eq!(org_db.grantable.len(), 1);
     let role_tbl = grants
         .iter()
-        .find(|g| g.principal == ROLE && g.resource == tbl_res("legacy_all"))
+        .find(|g| g.principal == ROLE && g.resource == wild_res())
         .unwrap();
     assert!(
         role_tbl.grantable.is_empty(),
         "IAM principals get no grant option"
     );
+}
+
+#[test]
+fn tables_key_keeps_named_sharing_for_matching_tables_only() {
+    let cfg = producer("      tables: [\"pub_*\"]\n");
+    let obs = observed(vec![
+        table("cur_org", "pub_a", "s3://cur-data/cur/pub_a/"),
+        table("cur_org", "secret", "s3://cur-data/cur/secret/"),
+    ]);
+    let grants = plan(&cfg, &obs).grants();
+    assert!(grants.iter().any(|g| g.resource == tbl_res("pub_a")));
+    assert!(!grants.iter().any(|g| g.resource == tbl_res("secret")));
+    assert!(!grants.iter().any(|g| g.resource == wild_res()));
+    // database + pub_a for each of the 3 consumers
+    assert_eq!(grants.len(), 6);
+}
+
+#[test]
+fn wildcard_sharing_does_not_grow_with_tables() {
+    let cfg = producer("");
+    assert_eq!(plan(&cfg, &observed(tables(1))).grants().len(), 6);
+    assert_eq!(plan(&cfg, &observed(tables(99))).grants().len(), 6);
+}
+
+#[test]
+fn a_table_outside_the_allowed_locations_is_skipped_and_alerted() {
+    let cfg = producer("");
+    let obs = observed(vec![
+        table("cur_org", "ok", "s3://cur-data/cur/ok/"),
+        table("cur_org", "payroll", "s3://payroll-bucket/"),
+        table("cur_org", "wild", "s3://cur-data/*"),
+    ]);
+    let p = plan(&cfg, &obs);
+    for bad in ["payroll", "wild"] {
+        let s = p
+            .skipped
+            .iter()
+            .find(|s| s.target == format!("table cur_org.{bad}"))
+            .unwrap_or_else(|| panic!("{bad} not skipped: {:?}", p.skipped));
+        assert!(s.reason.contains("refused"), "{s:?}");
+        assert!(p.attention.iter().any(|a| a.contains(&format!("cur_org.{bad}"))));
+    }
+    // Nothing of the payroll bucket is registered or opened.
+    for a in p.actions() {
+        let t = format!("{a:?}");
+        assert!(!t.contains("payroll"), "{t}");
+        assert!(!t.contains("cur-data/*/"), "{t}");
+    }
+}
+
+#[test]
+fn configured_locations_replace_the_database_location() {
+    let cfg = producer("      locations: [\"s3://cur-data/cur/ok/\"]\n");
+    let obs = observed(vec![
+        table("cur_org", "ok", "s3://cur-data/cur/ok/x/"),
+        table("cur_org", "other", "s3://cur-data/cur/other/"),
+    ]);
+    let p = plan(&cfg, &obs);
+    assert!(p.skipped.iter().any(|s| s.target == "table cur_org.other"));
+    let regs: Vec<_> = p
+        .actions()
+        .filter_map(|a| match a {
+            Action::LfRegister { arn, .. } => Some(arn.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(regs, vec!["arn:aws:s3:::cur-data/cur/ok"]);
 }
 
 #[test]
@@ -179,10 +190,14 @@ fn second_plan_after_apply_is_empty() {
     for g in first.grants() {
         obs.permissions.add(g);
     }
-    for a in &first.actions {
+    for a in first.actions() {
         match a {
-            Action::RegisterLocation { arn } => obs.registered.push(arn.clone()),
-            Action::PutBucketPolicy { bucket, policy } => {
+            Action::LfRegister { arn, .. } => obs.registered.push(arn.clone()),
+            Action::Policy(PolicyWrite {
+                target: PolicyTarget::S3Bucket { bucket },
+                planned: Some(policy),
+                ..
+            }) => {
                 obs.bucket_policies
                     .insert(bucket.clone(), BucketPolicy::Present(policy.clone()));
             }
@@ -190,8 +205,8 @@ fn second_plan_after_apply_is_empty() {
         }
     }
     let second = plan(&cfg, &obs);
-    assert!(second.actions.is_empty(), "{:?}", second.actions);
-    assert_eq!(second.already.len(), first.actions.len());
+    assert!(second.steps.is_empty(), "{:?}", second.steps);
+    assert_eq!(second.already.len(), first.steps.len());
 }
 
 #[test]
@@ -200,7 +215,7 @@ fn only_missing_permissions_are_granted() {
     let mut obs = observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]);
     obs.permissions.add(LfGrant::new(
         "222222222222",
-        tbl_res("a"),
+        wild_res(),
         ["SELECT", "DESCRIBE"],
         false,
     ));
@@ -208,7 +223,7 @@ fn only_missing_permissions_are_granted() {
     let g = p
         .grants()
         .into_iter()
-        .find(|g| g.principal == "222222222222" && g.resource == tbl_res("a"))
+        .find(|g| g.principal == "222222222222" && g.resource == wild_res())
         .unwrap();
     // The plain permissions are held; only the grant option is missing.
     assert_eq!(g.grantable.len(), 2);
@@ -254,12 +269,18 @@ fn deleted_database_revokes_database_and_table_grants() {
         .add(LfGrant::new(ORG, db_res(), ["DESCRIBE"], true));
     obs.permissions.add(LfGrant::new(
         ORG,
+        wild_res(),
+        ["SELECT", "DESCRIBE"],
+        true,
+    ));
+    obs.permissions.add(LfGrant::new(
+        ORG,
         tbl_res("x"),
         ["SELECT", "DESCRIBE"],
         true,
     ));
     let p = plan(&cfg, &obs);
-    assert_eq!(p.revokes().len(), 2);
+    assert_eq!(p.revokes().len(), 3);
     assert!(p.grants().is_empty());
 }
 
@@ -268,10 +289,9 @@ fn bucket_policy_has_org_condition_and_scoped_prefixes() {
     let cfg = producer("");
     let obs = observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]);
     let p = plan(&cfg, &obs);
-    let Some(Action::PutBucketPolicy { policy: doc, .. }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::PutBucketPolicy { .. }))
+    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = p
+        .actions()
+        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
     else {
         panic!("no bucket policy planned")
     };
@@ -286,11 +306,11 @@ fn bucket_policy_has_org_condition_and_scoped_prefixes() {
         .unwrap();
     assert_eq!(
         org_get["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
-        json!(["o-abc"])
+        json!(["o-abc123def4"])
     );
     assert_eq!(
         org_get["Resource"],
-        json!(["arn:aws:s3:::cur-data/cur/a/*"])
+        json!(["arn:aws:s3:::cur-data/cur/*"])
     );
     let acc_list = st
         .iter()
@@ -306,7 +326,7 @@ fn bucket_policy_has_org_condition_and_scoped_prefixes() {
     );
     assert_eq!(
         acc_list["Condition"]["StringLike"]["s3:prefix"],
-        json!(["cur/a/*"])
+        json!(["cur/*"])
     );
 }
 
@@ -321,10 +341,9 @@ fn bucket_policy_merge_keeps_foreign_statement() {
         BucketPolicy::Present(json!({"Version": "2012-10-17", "Statement": [foreign.clone()]})),
     );
     let p = plan(&cfg, &obs);
-    let Some(Action::PutBucketPolicy { policy: doc, .. }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::PutBucketPolicy { .. }))
+    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = p
+        .actions()
+        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
     else {
         panic!()
     };
@@ -340,10 +359,11 @@ fn table_gone_from_bucket_removes_our_statements_only() {
         &cfg,
         &observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]),
     );
-    let Some(Action::PutBucketPolicy { policy: doc, .. }) = with
-        .actions
+    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = with
+        .steps
         .into_iter()
-        .find(|a| matches!(a, Action::PutBucketPolicy { .. }))
+        .map(|s| s.action)
+        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
     else {
         panic!()
     };
@@ -352,18 +372,19 @@ fn table_gone_from_bucket_removes_our_statements_only() {
         .insert("cur-data".into(), BucketPolicy::Present(doc));
     let p = plan(&cfg, &obs);
     assert!(p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::DeleteBucketPolicy { bucket } if bucket == "cur-data")));
+        .actions()
+        .any(|a| matches!(a, Action::Policy(PolicyWrite { target: PolicyTarget::S3Bucket { bucket }, planned: None, .. }) if bucket == "cur-data")));
 }
 
 #[test]
 fn unreadable_bucket_policy_is_skipped_with_the_statement_to_add() {
     let cfg = producer("");
     let mut obs = observed(vec![table("cur_org", "a", "s3://other-acct-bucket/a/")]);
+    obs.db_locations
+        .insert("cur_org".into(), Some("s3://other-acct-bucket/".into()));
     obs.bucket_policies.insert(
         "other-acct-bucket".into(),
-        BucketPolicy::Unreadable(lakewarden::AwsError::new(Some("AccessDenied"), "denied")),
+        BucketPolicy::Unreadable(crate::AwsError::new(Some("AccessDenied"), "denied")),
     );
     let p = plan(&cfg, &obs);
     let s = p
@@ -383,41 +404,54 @@ fn bucket_policy_off_means_no_statement() {
         &observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]),
     );
     assert!(!p
-        .actions
-        .iter()
-        .any(|a| matches!(a, Action::PutBucketPolicy { .. })));
+        .actions()
+        .any(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. }))));
 }
 
-#[test]
-fn locations_registered_once_unless_covered() {
-    let cfg = producer("");
-    let mut obs = observed(vec![
-        table("cur_org", "a", "s3://cur-data/cur/a/"),
-        table("cur_org", "b", "s3://cur-data/cur/a/"),
-        table("cur_org", "c", "s3://cur-data/other/c/"),
-    ]);
-    obs.registered.push("arn:aws:s3:::cur-data/other".into());
-    let p = plan(&cfg, &obs);
-    let regs: Vec<_> = p
-        .actions
-        .iter()
+fn registrations(p: &Plan) -> Vec<String> {
+    p.actions()
         .filter_map(|a| match a {
-            Action::RegisterLocation { arn } => Some(arn.as_str()),
+            Action::LfRegister { arn, .. } => Some(arn.clone()),
             _ => None,
         })
-        .collect();
-    assert_eq!(regs, vec!["arn:aws:s3:::cur-data/cur/a"]);
+        .collect()
 }
 
 #[test]
-fn forty_five_tables_fit_in_three_batches_per_consumer() {
-    let text =
-        "producer:\n  shares:\n    - database: cur_org\n      consumers: [\"222222222222\"]\n";
+fn one_registration_covers_the_database() {
+    let cfg = producer("");
+    let p = plan(&cfg, &observed(tables(100)));
+    assert_eq!(registrations(&p), vec!["arn:aws:s3:::cur-data/cur"]);
+}
+
+#[test]
+fn a_location_covered_by_a_registered_parent_is_not_registered_again() {
+    let cfg = producer("");
+    let mut obs = observed(tables(3));
+    obs.registered.push("arn:aws:s3:::cur-data".into());
+    let p = plan(&cfg, &obs);
+    assert!(registrations(&p).is_empty());
+    assert!(p
+        .already
+        .iter()
+        .any(|(k, t)| k == "lakeformation.register_location" && t == "arn:aws:s3:::cur-data/cur"));
+}
+
+#[test]
+fn register_role_arn_registers_with_that_role() {
+    let cfg = producer("      register_role_arn: \"arn:aws:iam::111111111111:role/lf-register\"\n");
+    let p = plan(&cfg, &observed(tables(2)));
+    assert!(p.actions().any(|a| matches!(a, Action::LfRegister { role_arn: Some(r), .. } if r.ends_with("role/lf-register"))));
+}
+
+#[test]
+fn forty_five_named_tables_fit_in_three_batches_per_consumer() {
+    let text = "producer:\n  shares:\n    - database: cur_org\n      consumers: [\"222222222222\"]\n      tables: [\"*\"]\n";
     let cfg = parse(text, "t").unwrap().producer.unwrap();
     let p = plan(&cfg, &observed(tables(45)));
     let n = p.grants().len();
     assert_eq!(n, 46);
-    assert_eq!(n.div_ceil(lakewarden::lf::LF_BATCH_LIMIT), 3);
+    assert_eq!(n.div_ceil(crate::lf::LF_BATCH_LIMIT), 3);
 }
 
 #[test]
@@ -427,14 +461,13 @@ fn explicit_ram_share_created_then_extended() {
     let name = ram_share_name(&cfg.shares[0]);
     obs.ram_shares.insert(name.clone(), None);
     let p = plan(&cfg, &obs);
-    let Some(Action::CreateShare {
+    let Some(Action::RamCreateShare {
         resources,
         principals,
         ..
     }) = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::CreateShare { .. }))
+        .actions()
+        .find(|a| matches!(a, Action::RamCreateShare { .. }))
     else {
         panic!()
     };
@@ -462,20 +495,18 @@ fn explicit_ram_share_created_then_extended() {
     );
     let p = plan(&cfg, &obs);
     let assoc = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::Associate { .. }))
+        .actions()
+        .find(|a| matches!(a, Action::RamAssociate { .. }))
         .unwrap();
     let dis = p
-        .actions
-        .iter()
-        .find(|a| matches!(a, Action::Disassociate { .. }))
+        .actions()
+        .find(|a| matches!(a, Action::RamDisassociate { .. }))
         .unwrap();
     assert!(
-        matches!(assoc, Action::Associate { resources, principals, .. } if resources == &vec![glue_table_arn("us-east-1", CAT, "cur_org", "t02")] && principals.is_empty())
+        matches!(assoc, Action::RamAssociate { resources, principals, .. } if resources == &vec![glue_table_arn("us-east-1", CAT, "cur_org", "t02")] && principals.is_empty())
     );
     assert!(
-        matches!(dis, Action::Disassociate { resources, .. } if resources == &vec![glue_table_arn("us-east-1", CAT, "cur_org", "gone")])
+        matches!(dis, Action::RamDisassociate { resources, .. } if resources == &vec![glue_table_arn("us-east-1", CAT, "cur_org", "gone")])
     );
 }
 
@@ -483,7 +514,7 @@ fn explicit_ram_share_created_then_extended() {
 fn share_names_and_arns() {
     let cfg = producer("");
     assert!(ram_share_name(&cfg.shares[0]).starts_with("lakewarden-cur"));
-    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:table/db/t"), Some("db"));
-    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:database/db"), Some("db"));
+    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:table/db/t").as_deref(), Some("db"));
+    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:database/db").as_deref(), Some("db"));
     assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:catalog"), None);
 }

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lakewarden::aws::{glue, lakeformation, ram, s3, Aws, AwsResult};
-use lakewarden::config::{Producer, RamMode};
-use lakewarden::policy;
-use lakewarden::s3loc::S3Location;
+use crate::aws::{glue, lakeformation, ram, s3, Aws, AwsResult};
+use crate::config::{Producer, RamMode};
+use crate::policy;
+use crate::s3loc::S3Location;
 
-use crate::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
+use super::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
 
 pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Observed> {
     let catalog_id = aws.account_id().await?;
@@ -38,9 +38,15 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
     }
 
     let mut databases = BTreeMap::new();
+    let mut db_locations = BTreeMap::new();
     let mut gone = BTreeSet::new();
     for db in in_scope {
         if existing.contains(&db) {
+            let location = all
+                .iter()
+                .find(|d| d.name == db)
+                .and_then(|d| d.location_uri.clone());
+            db_locations.insert(db.clone(), location);
             let tables = glue::get_tables(&aws.glue, None, &db).await?;
             databases.insert(db, tables);
         } else {
@@ -58,17 +64,21 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         vec![]
     };
 
-    // Buckets that may hold (or need) our statements: those of the tables in scope and those
-    // registered in Lake Formation (where tables that moved or vanished used to live).
+    // Buckets that may hold (or need) our statements: those of the allowed places (each share
+    // entry's `locations`, by default its database's LocationUri — never a table's own
+    // location, which is data) and those registered in Lake Formation (where tables that moved
+    // or vanished used to live).
     let mut buckets: BTreeSet<String> = BTreeSet::new();
     if cfg.shares.iter().any(|s| s.bucket_policy) {
-        for tables in databases.values() {
-            buckets.extend(
-                tables
-                    .iter()
-                    .filter_map(|t| t.location.as_deref().and_then(S3Location::parse))
-                    .map(|l| l.bucket),
-            );
+        for db in databases.keys() {
+            let db_location = db_locations.get(db).cloned().flatten();
+            for share in shares_for(cfg, db).into_iter().filter(|s| s.bucket_policy) {
+                buckets.extend(
+                    super::plan::allowed_locations(share, db_location.as_deref())
+                        .into_iter()
+                        .map(|l| l.bucket),
+                );
+            }
         }
         buckets.extend(
             registered
@@ -81,7 +91,7 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         let v = match s3::get_bucket_policy(&aws.s3, &b).await {
             Ok(Some(text)) => match policy::parse_document(&text) {
                 Ok(v) => BucketPolicy::Present(v),
-                Err(e) => BucketPolicy::Unreadable(lakewarden::AwsError::new(
+                Err(e) => BucketPolicy::Unreadable(crate::AwsError::new(
                     Some("MalformedPolicy"),
                     e.to_string(),
                 )),
@@ -109,6 +119,7 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         catalog_id,
         region: aws.region.clone(),
         databases,
+        db_locations,
         gone,
         permissions,
         registered,

@@ -1,0 +1,283 @@
+//! The one apply driver: every function's plan is carried out here.
+//!
+//! - a dry run reports every step as `planned` and writes nothing;
+//! - phases run in order ([`Phase`]); within a phase, steps in plan order, Lake Formation grants
+//!   and revokes batched (≤ 20 entries a call);
+//! - "already so" answers (AlreadyExists on create, NotFound on revoke/delete, an invitation
+//!   already accepted) are `already`, not failures;
+//! - identical actions planned twice (two checks fixed by one write) are written once;
+//! - every step ends up in the report; a failure never stops the others.
+
+use crate::aws::{datazone, glue, lakeformation, ram, Aws, AwsError, AwsResult};
+use crate::report::{Outcome, Report};
+
+use super::action::{Action, ApplyState, Done, ExtAction, Link, Phase, Plan, Step};
+use super::policy_write;
+
+const PHASES: [Phase; 7] = [
+    Phase::Prepare,
+    Phase::Link,
+    Phase::Grant,
+    Phase::Write,
+    Phase::Revoke,
+    Phase::Unlink,
+    Phase::Finally,
+];
+
+/// Put what the plan already knows (already, skipped, notes) into the report.
+pub fn report_plan<X: ExtAction>(plan: &Plan<X>, report: &mut Report) {
+    for (kind, target) in &plan.already {
+        report.push(kind, target.clone(), Outcome::Already);
+    }
+    for s in &plan.skipped {
+        report.push_skipped(
+            &s.action,
+            s.target.clone(),
+            s.reason.clone(),
+            s.remedy.clone(),
+        );
+    }
+    for f in &plan.failed {
+        report.push_failed(&f.action, f.target.clone(), f.error.clone(), f.remedy.clone());
+    }
+    for n in &plan.notes {
+        report.note(n.clone());
+    }
+}
+
+fn record<X: ExtAction>(
+    report: &mut Report,
+    state: &mut ApplyState,
+    step: &Step<X>,
+    res: &AwsResult<Done>,
+) {
+    let (kind, target) = step.label();
+    match res {
+        Ok(Done::Applied) => report.push(&kind, target, Outcome::Applied),
+        Ok(Done::Already) => report.push(&kind, target, Outcome::Already),
+        Err(e) => {
+            state
+                .first_error
+                .get_or_insert_with(|| format!("{kind} {target}: {e}"));
+            if let Some(unit) = &step.unit {
+                state
+                    .first_error_of
+                    .entry(unit.clone())
+                    .or_insert_with(|| format!("{kind} {target}: {e}"));
+            }
+            report.push_failed(&kind, target, e.to_string(), step.action.remedy());
+        }
+    }
+}
+
+fn already_if(res: AwsResult<()>, already: impl Fn(&AwsError) -> bool) -> AwsResult<Done> {
+    match res {
+        Ok(()) => Ok(Done::Applied),
+        Err(e) if already(&e) => Ok(Done::Already),
+        Err(e) => Err(e),
+    }
+}
+
+fn exists(e: &AwsError) -> bool {
+    e.is_code("AlreadyExistsException")
+}
+
+/// Carry out one action that is not a batched Lake Formation grant or revoke.
+async fn run_one<X: ExtAction>(
+    aws: &Aws,
+    action: &Action<X>,
+    unit: Option<&str>,
+    state: &mut ApplyState,
+) -> AwsResult<Done> {
+    match action {
+        Action::LfGrant(_) | Action::LfRevoke(_) => unreachable!("batched by the driver"),
+        Action::LfRegister { arn, role_arn } => already_if(
+            lakeformation::register_location_as(&aws.lakeformation, arn, role_arn.as_deref())
+                .await,
+            exists,
+        ),
+        Action::Policy(w) => policy_write::apply(aws, w).await,
+        Action::CreateLink(Link::Database {
+            name,
+            producer,
+            database,
+        }) => already_if(
+            glue::create_resource_link(&aws.glue, name, producer, database).await,
+            exists,
+        ),
+        Action::CreateLink(Link::Table {
+            database,
+            name,
+            catalog,
+            target_database,
+            table,
+            managed_by,
+        }) => already_if(
+            glue::create_table_link_managed(
+                &aws.glue,
+                database,
+                name,
+                catalog,
+                target_database,
+                table,
+                managed_by.as_deref(),
+            )
+            .await,
+            exists,
+        ),
+        Action::DeleteLink(Link::Database { name, .. }) => already_if(
+            glue::delete_database(&aws.glue, name).await,
+            AwsError::is_not_found,
+        ),
+        Action::DeleteLink(Link::Table { database, name, .. }) => already_if(
+            glue::delete_table(&aws.glue, database, name).await,
+            AwsError::is_not_found,
+        ),
+        Action::RamAccept { arn, .. } => {
+            already_if(ram::accept_invitation(&aws.ram, arn).await, |e| {
+                e.is_code("ResourceShareInvitationAlreadyAcceptedException")
+            })
+        }
+        Action::RamCreateShare {
+            name,
+            resources,
+            principals,
+        } => ram::create_share(&aws.ram, name, resources, principals)
+            .await
+            .map(|_| Done::Applied),
+        Action::RamAssociate {
+            arn,
+            resources,
+            principals,
+            ..
+        } => ram::associate(&aws.ram, arn, resources, principals)
+            .await
+            .map(|_| Done::Applied),
+        Action::RamDisassociate {
+            arn,
+            resources,
+            principals,
+            ..
+        } => ram::disassociate(&aws.ram, arn, resources, principals)
+            .await
+            .map(|_| Done::Applied),
+        Action::DataZoneGrantStatus {
+            domain,
+            grant,
+            asset,
+            status,
+            failure,
+            target_name,
+            downgrade_on_failure,
+        } => {
+            // Within a unit, only that unit's failures count.
+            let first_error = match unit {
+                Some(u) => state.first_error_of.get(u),
+                None => state.first_error.as_ref(),
+            };
+            let (status, failure) = match (first_error, *downgrade_on_failure) {
+                (Some(err), true) if status == "GRANTED" => {
+                    ("GRANT_FAILED".to_string(), Some(err.clone()))
+                }
+                (Some(err), true) if status == "REVOKED" => {
+                    ("REVOKE_FAILED".to_string(), Some(err.clone()))
+                }
+                _ => (status.clone(), failure.clone()),
+            };
+            datazone::update_grant_status(
+                &aws.datazone,
+                domain,
+                grant,
+                asset,
+                &status,
+                failure.as_deref(),
+                target_name.as_deref(),
+            )
+            .await
+            .map(|_| Done::Applied)
+        }
+        Action::Ext(x) => x.apply(aws, state).await,
+    }
+}
+
+/// Carry out a plan. `catalog_id` is this account's (Lake Formation batches name it).
+pub async fn apply<X: ExtAction>(
+    aws: &Aws,
+    catalog_id: &str,
+    plan: &Plan<X>,
+    dry_run: bool,
+    report: &mut Report,
+) -> ApplyState {
+    let mut state = ApplyState::default();
+    report_plan(plan, report);
+    if dry_run {
+        for s in &plan.steps {
+            let (kind, target) = s.label();
+            report.push(&kind, target, Outcome::Planned);
+        }
+        return state;
+    }
+    // Results of actions already carried out, so that an identical action is written once.
+    let mut done: Vec<(&Action<X>, AwsResult<Done>)> = Vec::new();
+    for phase in PHASES {
+        let steps: Vec<&Step<X>> = plan
+            .steps
+            .iter()
+            .filter(|s| s.phase() == phase)
+            .collect();
+        if steps.is_empty() {
+            continue;
+        }
+        // Lake Formation grants / revokes of this phase, batched.
+        for revoke in [false, true] {
+            let batch: Vec<&Step<X>> = steps
+                .iter()
+                .copied()
+                .filter(|s| match &s.action {
+                    Action::LfGrant(_) => !revoke,
+                    Action::LfRevoke(_) => revoke,
+                    _ => false,
+                })
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
+            let grants: Vec<_> = batch
+                .iter()
+                .map(|s| match &s.action {
+                    Action::LfGrant(g) | Action::LfRevoke(g) => g.clone(),
+                    _ => unreachable!(),
+                })
+                .collect();
+            let results = if revoke {
+                lakeformation::batch_revoke(&aws.lakeformation, catalog_id, &grants).await
+            } else {
+                lakeformation::batch_grant(&aws.lakeformation, catalog_id, &grants).await
+            };
+            for (s, r) in batch.iter().zip(results) {
+                // A revoke whose table (and with it the grant) is gone is already done.
+                let r = if revoke {
+                    already_if(r, AwsError::is_not_found)
+                } else {
+                    r.map(|_| Done::Applied)
+                };
+                record(report, &mut state, s, &r);
+            }
+        }
+        for s in steps
+            .iter()
+            .filter(|s| !matches!(s.action, Action::LfGrant(_) | Action::LfRevoke(_)))
+        {
+            let r = match done.iter().find(|(a, _)| **a == s.action) {
+                Some((_, r)) => r.clone(),
+                None => {
+                    let r = run_one(aws, &s.action, s.unit.as_deref(), &mut state).await;
+                    done.push((&s.action, r.clone()));
+                    r
+                }
+            };
+            record(report, &mut state, s, &r);
+        }
+    }
+    state
+}

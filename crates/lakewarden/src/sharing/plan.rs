@@ -1,0 +1,601 @@
+//! Sharing a producer's databases with consumers (catalog-sharer's logic; integration-doctor
+//! shares zero-ETL target tables with it too). Pure planning: from what exists (`Observed`)
+//! and the configuration to a plan in the shared action vocabulary. No AWS here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{Glob, GlobMatcher};
+use serde_json::{json, Value};
+
+use crate::aws::glue::TableInfo;
+use crate::aws::ram::ShareState;
+use crate::aws::AwsError;
+use crate::config::{Producer, RamMode, Share};
+use crate::lf::{self, LfGrant, LfResource, LfState};
+use crate::policy::{self, Ownership};
+use crate::principal::Principal;
+use crate::reconcile::{Action, Plan, PolicyTarget, PolicyWrite};
+use crate::s3loc::S3Location;
+
+/// Which databases an invocation looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Scheduled reconcile: every configured database.
+    All,
+    /// A Glue event: these databases only.
+    Databases(BTreeSet<String>),
+}
+
+pub fn matcher(pattern: &str) -> GlobMatcher {
+    Glob::new(pattern)
+        .expect("validated at cold start")
+        .compile_matcher()
+}
+
+/// The share entries whose `database` matches `db`.
+pub fn shares_for<'a>(cfg: &'a Producer, db: &str) -> Vec<&'a Share> {
+    cfg.shares
+        .iter()
+        .filter(|s| matcher(&s.database).is_match(db))
+        .collect()
+}
+
+/// A bucket policy as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BucketPolicy {
+    Present(Value),
+    Absent,
+    Unreadable(AwsError),
+}
+
+/// Everything planning needs, read once.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    pub catalog_id: String,
+    pub region: String,
+    /// In-scope databases that exist, with their tables.
+    pub databases: BTreeMap<String, Vec<TableInfo>>,
+    /// `LocationUri` of each in-scope database that exists (None when it has none).
+    pub db_locations: BTreeMap<String, Option<String>>,
+    /// In-scope databases that do not exist (deleted).
+    pub gone: BTreeSet<String>,
+    pub permissions: LfState,
+    /// Registered data-location ARNs.
+    pub registered: Vec<String>,
+    pub bucket_policies: BTreeMap<String, BucketPolicy>,
+    /// `ram: explicit` shares by name (None = not created yet).
+    pub ram_shares: BTreeMap<String, Option<ShareState>>,
+}
+
+fn consumers(share: &Share) -> Vec<Principal> {
+    share
+        .consumers
+        .iter()
+        .filter_map(|c| Principal::parse(c).ok())
+        .collect()
+}
+
+/// Whether a share entry shares `table` by name (`tables:` globs) — else it shares the
+/// database's tables through the All-tables wildcard.
+fn shares_table_by_name(share: &Share, table: &str) -> bool {
+    share
+        .tables
+        .as_ref()
+        .is_some_and(|globs| globs.iter().any(|g| matcher(g).is_match(table)))
+}
+
+/// The grants the configuration asks for on one database (merged over matching shares).
+///
+/// Per share entry and consumer: the database permissions on the database, and the table
+/// permissions on `TableWildcard` of the database ("All tables", AWS's advice for
+/// cross-account sharing: one grant and one RAM share entry whatever the number of tables) —
+/// or, for an entry with `tables: [glob, …]`, on each matching table by name. Accounts and
+/// organizations get the grant option so that they can re-grant to their own principals.
+pub fn desired_grants(
+    cfg: &Producer,
+    catalog_id: &str,
+    db: &str,
+    tables: &[TableInfo],
+) -> Vec<LfGrant> {
+    let mut acc: LfState = LfState::default();
+    for share in shares_for(cfg, db) {
+        for c in consumers(share) {
+            let grantable = share.grantable && c.is_external_account_or_org();
+            acc.add(LfGrant::new(
+                c.identifier(),
+                LfResource::Database {
+                    catalog_id: catalog_id.into(),
+                    name: db.into(),
+                },
+                share.database_permissions.iter().cloned(),
+                grantable,
+            ));
+            let table_resources: Vec<LfResource> = match &share.tables {
+                None => vec![LfResource::TableWildcard {
+                    catalog_id: catalog_id.into(),
+                    database: db.into(),
+                }],
+                Some(_) => tables
+                    .iter()
+                    .filter(|t| shares_table_by_name(share, &t.name))
+                    .map(|t| LfResource::Table {
+                        catalog_id: catalog_id.into(),
+                        database: db.into(),
+                        name: t.name.clone(),
+                    })
+                    .collect(),
+            };
+            for r in table_resources {
+                acc.add(LfGrant::new(
+                    c.identifier(),
+                    r,
+                    share.table_permissions.iter().cloned(),
+                    grantable,
+                ));
+            }
+        }
+    }
+    acc.iter().collect()
+}
+
+/// What lakewarden would grant `principal` on a database or on any of its tables: the most it
+/// may revoke there.
+fn owned_perms(cfg: &Producer, db: &str, principal: &str, table: bool) -> (BTreeSet<String>, bool) {
+    let mut perms = BTreeSet::new();
+    let mut grantable = false;
+    for share in shares_for(cfg, db) {
+        for c in consumers(share) {
+            if c.identifier() == principal {
+                let p = if table {
+                    &share.table_permissions
+                } else {
+                    &share.database_permissions
+                };
+                perms.extend(p.iter().cloned());
+                grantable |= share.grantable && c.is_external_account_or_org();
+            }
+        }
+    }
+    (perms, grantable)
+}
+
+/// Sids of the bucket statements for one database.
+pub fn bucket_sids(db: &str) -> [String; 6] {
+    let f = policy::sid_fragment(db);
+    [
+        format!("LakewardenShareOrgGet{f}"),
+        format!("LakewardenShareOrgList{f}"),
+        format!("LakewardenShareOuGet{f}"),
+        format!("LakewardenShareOuList{f}"),
+        format!("LakewardenShareAccountsGet{f}"),
+        format!("LakewardenShareAccountsList{f}"),
+    ]
+}
+
+/// The statements one database needs in one bucket: organizations (`aws:PrincipalOrgID`), OUs
+/// (`aws:PrincipalOrgPaths` — an OU is not the whole organization) and accounts / roles by ARN,
+/// each a `s3:GetObject` on the locations' objects and a `s3:ListBucket` limited to their
+/// prefixes.
+pub fn bucket_statements(cfg: &Producer, db: &str, locations: &[S3Location]) -> Vec<Value> {
+    if locations.is_empty() {
+        return vec![];
+    }
+    // (condition operator, key) → values
+    let mut org_conds: BTreeMap<(&'static str, &'static str), BTreeSet<String>> = BTreeMap::new();
+    let mut arns = BTreeSet::new();
+    for share in shares_for(cfg, db).into_iter().filter(|s| s.bucket_policy) {
+        for c in consumers(share) {
+            if let Some((op, key, value)) = c.org_condition() {
+                org_conds.entry((op, key)).or_default().insert(value);
+            } else if let Some(a) = c.policy_arn() {
+                arns.insert(a);
+            }
+        }
+    }
+    let bucket_arn = locations[0].bucket_arn();
+    let objects: BTreeSet<String> = locations.iter().map(S3Location::objects_arn).collect();
+    let whole_bucket = locations.iter().any(|l| l.prefix.is_empty());
+    let prefixes: BTreeSet<String> = locations
+        .iter()
+        .map(|l| format!("{}*", l.prefix))
+        .collect();
+    let [org_get, org_list, ou_get, ou_list, acc_get, acc_list] = bucket_sids(db);
+    let with_prefix = |mut cond: serde_json::Map<String, Value>| -> Option<Value> {
+        if !whole_bucket {
+            cond.insert("StringLike".into(), json!({ "s3:prefix": prefixes }));
+        }
+        (!cond.is_empty()).then_some(Value::Object(cond))
+    };
+    let mut out = Vec::new();
+    for ((op, key), values) in &org_conds {
+        let (get_sid, list_sid) = if *key == "aws:PrincipalOrgID" {
+            (&org_get, &org_list)
+        } else {
+            (&ou_get, &ou_list)
+        };
+        let mut cond = serde_json::Map::new();
+        cond.insert(op.to_string(), json!({ *key: values }));
+        out.push(json!({
+            "Sid": get_sid, "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": "s3:GetObject", "Resource": objects, "Condition": Value::Object(cond.clone()),
+        }));
+        out.push(json!({
+            "Sid": list_sid, "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": "s3:ListBucket", "Resource": bucket_arn,
+            "Condition": with_prefix(cond),
+        }));
+    }
+    if !arns.is_empty() {
+        out.push(json!({
+            "Sid": acc_get, "Effect": "Allow", "Principal": {"AWS": arns},
+            "Action": "s3:GetObject", "Resource": objects,
+        }));
+        let mut list = json!({
+            "Sid": acc_list, "Effect": "Allow", "Principal": {"AWS": arns},
+            "Action": "s3:ListBucket", "Resource": bucket_arn,
+        });
+        if let Some(c) = with_prefix(serde_json::Map::new()) {
+            list["Condition"] = c;
+        }
+        out.push(list);
+    }
+    out
+}
+
+/// The RAM share name for a share entry.
+pub fn ram_share_name(share: &Share) -> String {
+    let plain = share
+        .database
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        format!("lakewarden-{}", share.database)
+    } else {
+        format!(
+            "lakewarden-{}-{:08x}",
+            policy::sid_fragment(&share.database).to_lowercase(),
+            policy::fnv1a(share.database.as_bytes()) as u32
+        )
+    }
+}
+
+pub fn glue_db_arn(region: &str, account: &str, db: &str) -> String {
+    crate::arn::glue_database(region, account, db)
+}
+pub fn glue_table_arn(region: &str, account: &str, db: &str, table: &str) -> String {
+    crate::arn::glue_table(region, account, db, table)
+}
+
+/// The database a Glue database/table ARN names.
+pub fn db_of_glue_arn(arn: &str) -> Option<String> {
+    let parsed = crate::arn::Arn::parse(arn)?;
+    let res = parsed.resource.as_str();
+    let rest = res
+        .strip_prefix("database/")
+        .or_else(|| res.strip_prefix("table/"))?;
+    rest.split('/').next().map(String::from)
+}
+
+/// Every in-scope database name (existing or gone).
+fn scope_dbs(obs: &Observed) -> BTreeSet<String> {
+    obs.databases
+        .keys()
+        .cloned()
+        .chain(obs.gone.iter().cloned())
+        .collect()
+}
+
+/// The whole plan.
+pub fn plan(cfg: &Producer, obs: &Observed) -> Plan {
+    let mut p = Plan::default();
+    plan_grants(cfg, obs, &mut p);
+    plan_refused_locations(cfg, obs, &mut p);
+    plan_registrations(cfg, obs, &mut p);
+    plan_bucket_policies(cfg, obs, &mut p);
+    plan_ram(cfg, obs, &mut p);
+    p
+}
+
+fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    for (db, tables) in &obs.databases {
+        for g in desired_grants(cfg, &obs.catalog_id, db, tables) {
+            match lf::missing(&g, &obs.permissions) {
+                Some(m) => p.push(Action::LfGrant(m)),
+                None => p.already("lakeformation.grant", g.to_string()),
+            }
+        }
+    }
+    // Grants lakewarden made on tables or databases that no longer exist.
+    let scope = scope_dbs(obs);
+    for held in obs.permissions.iter() {
+        if held.resource.catalog_id() != obs.catalog_id {
+            continue;
+        }
+        let Some(db) = held.resource.database_name() else {
+            continue;
+        };
+        if !scope.contains(db) {
+            continue;
+        }
+        let stale = match &held.resource {
+            LfResource::Database { .. } | LfResource::TableWildcard { .. } => {
+                obs.gone.contains(db)
+            }
+            LfResource::Table { name, .. } => match obs.databases.get(db) {
+                Some(tables) => !tables.iter().any(|t| &t.name == name),
+                None => true,
+            },
+            LfResource::DataLocation { .. } => false,
+        };
+        if !stale {
+            continue;
+        }
+        let is_table = matches!(
+            held.resource,
+            LfResource::Table { .. } | LfResource::TableWildcard { .. }
+        );
+        let (perms, grantable) = owned_perms(cfg, db, &held.principal, is_table);
+        if perms.is_empty() {
+            continue; // not a configured consumer: not ours
+        }
+        let owned = LfGrant::new(&held.principal, held.resource.clone(), perms, grantable);
+        if let Some(r) = lf::held(&owned, &obs.permissions) {
+            p.push(Action::LfRevoke(r));
+        }
+    }
+}
+
+/// The places a share entry may register or open in a bucket policy: its `locations`, by
+/// default the database's own `LocationUri`. Table locations are data (anyone who may
+/// CreateTable / UpdateTable writes them); only these configured places decide what is opened.
+pub fn allowed_locations(share: &Share, db_location: Option<&str>) -> Vec<S3Location> {
+    match &share.locations {
+        Some(list) => list.iter().filter_map(|l| S3Location::parse(l)).collect(),
+        None => db_location.and_then(S3Location::parse).into_iter().collect(),
+    }
+}
+
+/// For one database and the shares that `want` a feature: the allowed places that hold at
+/// least one of its tables (the fewest paths that cover them), after refusing tables whose
+/// location is malformed or outside every allowed place.
+fn covering_locations(
+    cfg: &Producer,
+    obs: &Observed,
+    db: &str,
+    want: impl Fn(&Share) -> bool,
+) -> (BTreeSet<S3Location>, Vec<(String, String, String)>) {
+    let db_location = obs.db_locations.get(db).cloned().flatten();
+    let shares: Vec<&Share> = shares_for(cfg, db).into_iter().filter(|s| want(s)).collect();
+    let mut used = BTreeSet::new();
+    let mut refused = Vec::new();
+    if shares.is_empty() {
+        return (used, refused);
+    }
+    let allowed: Vec<S3Location> = shares
+        .iter()
+        .flat_map(|s| allowed_locations(s, db_location.as_deref()))
+        .collect();
+    for t in obs.databases.get(db).into_iter().flatten() {
+        let Some(raw) = t.location.as_deref() else {
+            continue;
+        };
+        let target = format!("table {db}.{}", t.name);
+        if let Some(why) = crate::s3loc::refusal(raw) {
+            refused.push((target, raw.to_string(), why));
+            continue;
+        }
+        let Some(loc) = S3Location::parse(raw) else {
+            continue;
+        };
+        // The narrowest allowed place that holds the table.
+        match allowed
+            .iter()
+            .filter(|a| loc.within(a))
+            .max_by_key(|a| a.prefix.len())
+        {
+            Some(a) => {
+                used.insert(a.clone());
+            }
+            None => refused.push((
+                target,
+                raw.to_string(),
+                if allowed.is_empty() {
+                    "the database has no LocationUri and its share entry lists no `locations`".into()
+                } else {
+                    format!(
+                        "outside the allowed locations ({})",
+                        allowed
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            )),
+        }
+    }
+    // A place inside another used place is covered by it.
+    let all = used.clone();
+    used.retain(|l| !all.iter().any(|o| o != l && l.within(o)));
+    (used, refused)
+}
+
+/// Tables whose location is never registered nor opened in a bucket policy: skipped, alerted.
+fn plan_refused_locations(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    let mut seen = BTreeSet::new();
+    for db in obs.databases.keys() {
+        let (_, refused) =
+            covering_locations(cfg, obs, db, |s| s.register_location || s.bucket_policy);
+        for (target, raw, why) in refused {
+            if seen.insert(target.clone()) {
+                p.skip_alert(
+                    "s3.location",
+                    target,
+                    format!("location `{}` refused: {why}", crate::alerts::cap(&raw, 300)),
+                    Some("Nothing was registered or opened for it. If the location is right, add it to the share entry's `locations` (producer.shares[].locations); otherwise move the table".into()),
+                );
+            }
+        }
+    }
+}
+
+fn plan_registrations(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    let mut seen = BTreeSet::new();
+    for db in obs.databases.keys() {
+        let role_arn = shares_for(cfg, db)
+            .into_iter()
+            .find_map(|s| s.register_role_arn.clone());
+        let (covering, _) = covering_locations(cfg, obs, db, |s| s.register_location);
+        for loc in covering {
+            let arn = loc.location_arn();
+            if !seen.insert(arn.clone()) {
+                continue;
+            }
+            if obs.registered.iter().any(|r| loc.covered_by(r)) {
+                p.already("lakeformation.register_location", arn);
+            } else {
+                p.push(Action::LfRegister {
+                    arn,
+                    role_arn: role_arn.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn plan_bucket_policies(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    // Locations per (bucket, database) for shares that keep a bucket statement.
+    let mut wanted: BTreeMap<String, BTreeMap<String, BTreeSet<S3Location>>> = BTreeMap::new();
+    for db in obs.databases.keys() {
+        let (covering, _) = covering_locations(cfg, obs, db, |s| s.bucket_policy);
+        for loc in covering {
+            wanted
+                .entry(loc.bucket.clone())
+                .or_default()
+                .entry(db.clone())
+                .or_default()
+                .insert(loc);
+        }
+    }
+    let scope = scope_dbs(obs);
+    let allowed: BTreeSet<String> = cfg
+        .shares
+        .iter()
+        .flat_map(consumers)
+        .filter_map(|c| c.policy_arn())
+        .collect();
+    for (bucket, current) in &obs.bucket_policies {
+        let mut desired = Vec::new();
+        let mut owned = Vec::new();
+        for db in &scope {
+            owned.extend(bucket_sids(db));
+            let locs: Vec<S3Location> = wanted
+                .get(bucket)
+                .and_then(|m| m.get(db))
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default();
+            desired.extend(bucket_statements(cfg, db, &locs));
+        }
+        if let Some(bad) = desired
+            .iter()
+            .find_map(|s| policy::check_statement(s, &|pr| allowed.contains(pr)).err())
+        {
+            p.skip_alert(
+                "s3.put_bucket_policy",
+                format!("bucket {bucket}"),
+                format!("refused: {bad}"),
+                Some("Check producer.shares consumers".into()),
+            );
+            continue;
+        }
+        let cur = match current {
+            BucketPolicy::Present(v) => Some(v),
+            BucketPolicy::Absent => None,
+            BucketPolicy::Unreadable(e) => {
+                if !desired.is_empty() {
+                    let doc = json!({"Version": "2012-10-17", "Statement": desired});
+                    p.skip_alert(
+                        "s3.put_bucket_policy",
+                        format!("bucket {bucket}"),
+                        format!("cannot read the bucket policy: {e}"),
+                        Some(format!(
+                            "If the bucket belongs to another account, its owner must merge these statements into its policy: {doc}"
+                        )),
+                    );
+                }
+                continue;
+            }
+        };
+        let target = PolicyTarget::S3Bucket {
+            bucket: bucket.clone(),
+        };
+        let nothing_wanted = desired.is_empty();
+        match PolicyWrite::plan(target, cur, Ownership::exact(owned), desired) {
+            Some(w) => p.push(Action::Policy(w)),
+            None if nothing_wanted => {}
+            None => p.already("s3.put_bucket_policy", format!("bucket {bucket}")),
+        }
+    }
+}
+
+fn plan_ram(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    let scope = scope_dbs(obs);
+    for share in cfg.shares.iter().filter(|s| s.ram == RamMode::Explicit) {
+        let name = ram_share_name(share);
+        let m = matcher(&share.database);
+        let mut resources = BTreeSet::new();
+        for (db, tables) in obs.databases.iter().filter(|(d, _)| m.is_match(d)) {
+            resources.insert(glue_db_arn(&obs.region, &obs.catalog_id, db));
+            for t in tables {
+                resources.insert(glue_table_arn(&obs.region, &obs.catalog_id, db, &t.name));
+            }
+        }
+        let principals: BTreeSet<String> = consumers(share)
+            .iter()
+            .map(|c| c.identifier().to_string())
+            .collect();
+        match obs.ram_shares.get(&name) {
+            None => {}
+            Some(None) if resources.is_empty() => {}
+            Some(None) => p.push(Action::RamCreateShare {
+                name,
+                resources: resources.into_iter().collect(),
+                principals: principals.into_iter().collect(),
+            }),
+            Some(Some(cur)) => {
+                let add_r: Vec<String> = resources.difference(&cur.resources).cloned().collect();
+                let add_p: Vec<String> = principals.difference(&cur.principals).cloned().collect();
+                // Only resources of databases this run looked at may be removed.
+                let del_r: Vec<String> = cur
+                    .resources
+                    .iter()
+                    .filter(|r| !resources.contains(*r))
+                    .filter(|r| db_of_glue_arn(r).is_some_and(|d| scope.contains(&d)))
+                    .cloned()
+                    .collect();
+                let del_p: Vec<String> = cur.principals.difference(&principals).cloned().collect();
+                if add_r.is_empty() && add_p.is_empty() && del_r.is_empty() && del_p.is_empty() {
+                    p.already("ram.share", format!("share {name}"));
+                }
+                if !add_r.is_empty() || !add_p.is_empty() {
+                    p.push(Action::RamAssociate {
+                        name: name.clone(),
+                        arn: cur.arn.clone(),
+                        resources: add_r,
+                        principals: add_p,
+                    });
+                }
+                if !del_r.is_empty() || !del_p.is_empty() {
+                    p.push(Action::RamDisassociate {
+                        name,
+                        arn: cur.arn.clone(),
+                        resources: del_r,
+                        principals: del_p,
+                    });
+                }
+            }
+        }
+    }
+}
+
+
