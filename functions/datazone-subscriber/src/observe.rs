@@ -349,7 +349,18 @@ async fn environment(
 }
 
 async fn grant_item(aws: &Aws, cfg: &DataZone, g: &GrantRef, still_subscribed: bool) -> Item {
-    let (tgt, env) = g.target.clone().unwrap_or_default();
+    let Some((tgt, env)) = g.target.clone() else {
+        return Item::Unreadable {
+            what: format!("subscription grant {}", g.id),
+            error: AwsError::local(
+                LocalKind::IncompleteResponse,
+                "DataZone lists the grant without its environment",
+            ),
+            remedy:
+                "Check the grant's subscription target in DataZone; the next scheduled run retries"
+                    .into(),
+        };
+    };
     let target = match datazone::get_subscription_target(&aws.datazone, &g.domain, &env, &tgt).await
     {
         Ok(t) => t,

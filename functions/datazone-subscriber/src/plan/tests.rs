@@ -1115,3 +1115,38 @@ fn identifiers_that_are_not_datazone_ids_are_rejected_before_any_read() {
     g["detail"]["data"]["subscriptionTarget"]["id"] = json!("tgt/*");
     assert!(trigger(&g, &c).is_err());
 }
+
+#[test]
+fn an_environment_plan_converges() {
+    let o = EnvObserved {
+        account: "111111111111".into(),
+        region: "us-east-1".into(),
+        role_arn: "arn:aws:iam::111111111111:role/datazone_usr_e".into(),
+        databases_present: vec!["cm_kasama_sales".into()],
+        role_policy: Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}]})),
+        ..Default::default()
+    };
+    let p = plan_environment(&cfg(""), &o);
+    assert!(!p.is_empty());
+    let mut next = o.clone();
+    for a in p.actions() {
+        match a {
+            Action::LfRegister { arn, .. } => next.registered.push(arn.clone()),
+            Action::LfGrant(g) => next.permissions.add(g.clone()),
+            Action::Policy(w) => {
+                if let policy::Merge::Put(d) =
+                    policy::merge(next.role_policy.as_ref(), &w.owner, &w.desired)
+                {
+                    next.role_policy = Some(d);
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let again = plan_environment(&cfg(""), &next);
+    assert!(again.is_empty(), "{:?}", again.steps);
+    assert!(policy::statements(next.role_policy.as_ref().unwrap())
+        .iter()
+        .any(|s| s["Sid"] == "TeamScratch"));
+}
