@@ -21,7 +21,7 @@ use lakewarden_tests::*;
 use serde_json::{json, Value};
 
 const RATE: f64 = 0.2;
-const ORG: &str = "arn:aws:organizations::111111111111:organization/o-faults1";
+const ORG: &str = "arn:aws:organizations::111111111111:organization/o-faultsabc12";
 /// Codes the fault mode injects (faults.py SERVICE_FAULTS): a failure under faults names one.
 const INJECTED: &[&str] = &[
     "SlowDown",
