@@ -125,7 +125,10 @@ def naive_fn(moto, creds, database, consumers, bucket):
 def run_summary(inv):
     rep = inv.report() or {}
     ops = rep.get("api_operations") or {}
-    calls = sum((rep.get("api_calls") or {}).values()) if rep.get("api_calls") else sum(ops.values())
+    if not rep:  # no report: the run timed out or the process died
+        calls = None
+    else:
+        calls = sum((rep.get("api_calls") or {}).values()) if rep.get("api_calls") else sum(ops.values())
     actions = rep.get("actions") or []
     outcomes = {}
     for a in actions:
@@ -286,12 +289,17 @@ def scale(moto, release_dir, n, consumers_n, timeout, out):
     print("|---|---:|---|")
     print(f"| first run: API calls | {first['calls']} | |")
     print(f"| first run: writes | {first['writes']} | |")
-    print(f"| first run: wall time / outcome | {ms(first['ms'])} / {'ok' if first['ok'] else 'error'} "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(first['outcomes'].items()))}) | |")
+    def outcome(r):
+        if r["ok"]:
+            return "ok"
+        return f"error: {str((r['error'] or {}).get('errorType') or (r['error'] or {}).get('errorMessage', '?'))[:40]}"
+
+    print(f"| first run: wall time / outcome | {ms(first['ms'])} / {outcome(first)} "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(first['outcomes'].items())) or 'no report'}) | |")
     print(f"| converged run: API calls | {conv['calls']} | <= {CONVERGED_CALLS_TARGET}: "
           f"{met(conv['calls'] is not None and conv['calls'] <= CONVERGED_CALLS_TARGET)} |")
     print(f"| converged run: writes | {conv['writes']} | 0: {met(conv['writes'] == 0)} |")
-    print(f"| converged run: wall time / outcome | {ms(conv['ms'])} / {'ok' if conv['ok'] else 'error'} | |")
+    print(f"| converged run: wall time / outcome | {ms(conv['ms'])} / {outcome(conv)} | |")
     if plan:
         print(f"| plan time (pure, release, median of 5) | {ms(plan['plan_ms'])} ({plan['actions']:,} actions) | |")
     else:
