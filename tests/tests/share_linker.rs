@@ -671,3 +671,50 @@ async fn more_removals_than_the_cap_remove_nothing_and_alert() {
     assert_eq!(s.link_target().await, None);
     assert!(s.grants().await.is_empty());
 }
+
+/// Issue 11 §1: a trusted producer's table pointing into a bucket of the consumer's own account
+/// opens nothing there: every statement carries `s3:ResourceAccount` = the producer (the key is
+/// the bucket owner's account: AWS Service Authorization Reference, "Actions, resources, and
+/// condition keys for Amazon S3"), unless the link entry names the bucket in `buckets`.
+#[tokio::test]
+async fn a_table_in_the_consumers_own_bucket_opens_nothing_there() {
+    let s = s2().await;
+    let payroll = s.consumer.bucket("payroll").await;
+    s.producer
+        .parquet_table("cur_org", "bait", &format!("s3://{payroll}/salaries/"))
+        .await;
+    let cfg = s.config("");
+    s.run(&cfg, ram_event(&s.consumer.id)).await.expect("run");
+    let pol = s.role_policy().await.expect("inline policy");
+    let statements = pol["Statement"].as_array().unwrap();
+    let mut on_payroll = 0;
+    for st in statements {
+        assert_eq!(
+            st["Condition"]["StringEquals"]["s3:ResourceAccount"],
+            s.producer.id.as_str(),
+            "{st}"
+        );
+        if st["Resource"].to_string().contains(&payroll) {
+            on_payroll += 1;
+        }
+    }
+    assert_eq!(on_payroll, 2, "{pol}");
+    assert!(!pol.to_string().contains(&format!("\"{}\"", s.consumer.id)));
+    // Named in `buckets`, the bucket is opened as configured, in statements of its own.
+    let named = cfg.replace(
+        "roles: [",
+        &format!("buckets: [\"{payroll}\"]\n      roles: ["),
+    );
+    s.run(&named, scheduled_event(&s.consumer.id))
+        .await
+        .expect("run");
+    let pol = s.role_policy().await.unwrap();
+    for st in pol["Statement"].as_array().unwrap() {
+        let opens_payroll = st["Resource"].to_string().contains(&payroll);
+        assert_eq!(
+            st["Condition"]["StringEquals"].is_null(),
+            opens_payroll,
+            "{st}"
+        );
+    }
+}

@@ -71,12 +71,11 @@ fn db_link(name: &str, producer: &str, database: &str) -> Link {
 /// Whether a statement Sid is one of the S3 read statements of link `name`.
 fn is_link_statement(sid: &str, name: &str) -> bool {
     let frag = policy::sid_fragment(name);
-    let get = format!("{SID_PREFIX}Get{frag}");
-    let list = format!("{SID_PREFIX}List{frag}");
-    sid == get
-        || sid
-            .strip_prefix(&list)
+    let numbered = |kind: &str| {
+        sid.strip_prefix(&format!("{SID_PREFIX}{kind}{frag}"))
             .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+    };
+    numbered("Get") || numbered("List")
 }
 
 /// Removals a run would make, held back until the cap is checked.
@@ -169,7 +168,7 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                     .get(&(producer.clone(), db.name.clone()))
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let st = s3_statements(&name, tables);
+                let st = s3_statements(&name, &producer, &link.buckets, tables);
                 for r in &roles {
                     statements.entry(r.clone()).or_default().extend(st.clone());
                 }

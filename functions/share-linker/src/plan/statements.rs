@@ -15,7 +15,19 @@ pub const POLICY_NAME: &str = "lakewarden-share-linker";
 pub const SID_PREFIX: &str = "LakewardenLink";
 
 /// The S3 read statements for one link's tables.
-pub fn s3_statements(link_name: &str, tables: &[TableInfo]) -> Vec<Value> {
+///
+/// Table locations are the producer's data, not configuration (issue 11 §1): a bucket is opened
+/// only with the condition `s3:ResourceAccount` = the producer (the key is the account that owns
+/// the bucket; AWS "Actions, resources, and condition keys for Amazon S3"), so that a table
+/// pointing into a bucket of this account — or of anyone but the producer — opens nothing. A
+/// bucket the link entry names in `buckets` is opened without that condition, in statements of
+/// its own (`…Get<link>1`, and its `…List<link><n>`).
+pub fn s3_statements(
+    link_name: &str,
+    producer: &str,
+    buckets: &[String],
+    tables: &[TableInfo],
+) -> Vec<Value> {
     let locs: BTreeSet<S3Location> = tables
         .iter()
         .filter_map(|t| t.location.as_deref().and_then(S3Location::parse))
@@ -23,12 +35,28 @@ pub fn s3_statements(link_name: &str, tables: &[TableInfo]) -> Vec<Value> {
     if locs.is_empty() {
         return vec![];
     }
+    let named = |l: &S3Location| buckets.contains(&l.bucket);
+    let owner = json!({"s3:ResourceAccount": producer});
     let frag = policy::sid_fragment(link_name);
-    let objects: BTreeSet<String> = locs.iter().map(S3Location::objects_arn).collect();
-    let mut out = vec![json!({
-        "Sid": format!("{SID_PREFIX}Get{frag}"), "Effect": "Allow",
-        "Action": "s3:GetObject", "Resource": objects,
-    })];
+    let mut out = Vec::new();
+    for (suffix, is_named) in [("", false), ("1", true)] {
+        let objects: BTreeSet<String> = locs
+            .iter()
+            .filter(|l| named(l) == is_named)
+            .map(S3Location::objects_arn)
+            .collect();
+        if objects.is_empty() {
+            continue;
+        }
+        let mut st = json!({
+            "Sid": format!("{SID_PREFIX}Get{frag}{suffix}"), "Effect": "Allow",
+            "Action": "s3:GetObject", "Resource": objects,
+        });
+        if !is_named {
+            st["Condition"] = json!({"StringEquals": owner});
+        }
+        out.push(st);
+    }
     let mut by_bucket: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for l in &locs {
         by_bucket.entry(&l.bucket).or_default().insert(&l.prefix);
@@ -39,9 +67,16 @@ pub fn s3_statements(link_name: &str, tables: &[TableInfo]) -> Vec<Value> {
             "Effect": "Allow", "Action": "s3:ListBucket",
             "Resource": arn::s3(bucket),
         });
+        let mut cond = serde_json::Map::new();
         if !prefixes.contains("") {
             let p: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
-            st["Condition"] = json!({"StringLike": {"s3:prefix": p}});
+            cond.insert("StringLike".into(), json!({"s3:prefix": p}));
+        }
+        if !buckets.iter().any(|b| b == bucket) {
+            cond.insert("StringEquals".into(), owner.clone());
+        }
+        if !cond.is_empty() {
+            st["Condition"] = Value::Object(cond);
         }
         out.push(st);
     }

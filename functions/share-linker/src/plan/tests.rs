@@ -5,7 +5,7 @@ use lakewarden::config::parse;
 use lakewarden::lf::{LfGrant, LfResource};
 use lakewarden::policy;
 use lakewarden::reconcile::{Action, Link as GlueLink, PolicyTarget, PolicyWrite};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const ME: &str = "222222222222";
 const PROD: &str = "111111111111";
@@ -236,6 +236,61 @@ fn link_grants_and_policy_for_a_new_share() {
         st[1]["Condition"]["StringLike"]["s3:prefix"],
         json!(["cur/legacy_all/*"])
     );
+    // Only buckets the producer owns are opened.
+    for s in &st {
+        assert_eq!(
+            s["Condition"]["StringEquals"]["s3:ResourceAccount"], PROD,
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn a_table_in_a_bucket_of_this_account_opens_nothing_unless_the_entry_names_it() {
+    let tables = [
+        TableInfo {
+            database: "cur_org".into(),
+            name: "bait".into(),
+            location: Some("s3://consumer-payroll/".into()),
+        },
+        TableInfo {
+            database: "cur_org".into(),
+            name: "data".into(),
+            location: Some("s3://cur-data/cur/data/".into()),
+        },
+    ];
+    let st = s3_statements("l", PROD, &[], &tables);
+    assert_eq!(st.len(), 3, "{st:?}");
+    for s in &st {
+        assert_eq!(
+            s["Condition"]["StringEquals"]["s3:ResourceAccount"], PROD,
+            "{s}"
+        );
+    }
+    let st = s3_statements("l", PROD, &["consumer-payroll".to_string()], &tables);
+    let named: Vec<&Value> = st
+        .iter()
+        .filter(|s| s["Resource"].to_string().contains("consumer-payroll"))
+        .collect();
+    assert_eq!(named.len(), 2, "{st:?}");
+    for s in named {
+        assert!(s["Condition"]["StringEquals"].is_null(), "{s}");
+    }
+    assert_eq!(
+        st[0]["Resource"],
+        json!(["arn:aws:s3:::cur-data/cur/data/*"])
+    );
+    assert_eq!(
+        st[0]["Condition"]["StringEquals"]["s3:ResourceAccount"],
+        PROD
+    );
+    // Wildcard locations never reach a statement.
+    let wild = [TableInfo {
+        database: "cur_org".into(),
+        name: "w".into(),
+        location: Some("s3://*/".into()),
+    }];
+    assert!(s3_statements("l", PROD, &[], &wild).is_empty());
 }
 
 #[test]
@@ -431,4 +486,20 @@ fn only_our_statements_of_decided_links_are_dropped() {
     let st = policy::statements(w[0].planned.as_ref().unwrap());
     assert!(st.contains(&orphan), "{st:?}");
     assert_eq!(st.len(), 3);
+}
+
+#[test]
+fn the_consumer_keys_of_issue_11_are_validated() {
+    let base = format!(
+        "consumer:\n  trusted_producers: [\"{PROD}\"]\n  links:\n    - producer: \"{PROD}\"\n      database: cur_org\n"
+    );
+    assert_eq!(consumer("").max_removals_per_run, 10, "default");
+    let c = parse(&format!("{base}  max_removals_per_run: 3\n"), "t").unwrap();
+    assert_eq!(c.consumer.unwrap().max_removals_per_run, 3);
+    let e = parse(&format!("{base}  max_removals_per_run: 20000\n"), "t").unwrap_err();
+    assert!(e.to_string().contains("max_removals_per_run"), "{e}");
+    let e = parse(&format!("{base}      buckets: [\"Not_A_Bucket\"]\n"), "t").unwrap_err();
+    assert!(e.to_string().contains("buckets[0]"), "{e}");
+    let c = parse(&format!("{base}      buckets: [\"payroll-222\"]\n"), "t").unwrap();
+    assert_eq!(c.consumer.unwrap().links[0].buckets, vec!["payroll-222"]);
 }
