@@ -4,6 +4,12 @@ use crate::report::{Outcome, Report};
 
 /// SNS limits subjects to 100 characters.
 pub const SUBJECT_MAX: usize = 100;
+/// SNS limits a message to 256 KB; the body stays well under it.
+pub const BODY_MAX: usize = 200 * 1024;
+/// Failures and attention items listed in full; the rest are counted.
+pub const LISTED_MAX: usize = 50;
+/// Each remedy (which may embed a policy document) is cut to this many bytes.
+pub const REMEDY_MAX: usize = 4 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
@@ -66,21 +72,43 @@ pub fn compose(report: &Report, resource: &str, attention: &[String]) -> Option<
     );
     if !failed.is_empty() {
         body.push_str("What failed:\n");
-        for a in &failed {
-            body.push_str(&format!("- {} {}\n", a.action, a.target));
+        let mut listed = 0;
+        for a in failed.iter().take(LISTED_MAX) {
+            if body.len() > BODY_MAX / 2 {
+                break;
+            }
+            listed += 1;
+            body.push_str(&format!("- {} {}\n", a.action, cap(&a.target, 1024)));
             if let Some(e) = &a.error {
-                body.push_str(&format!("  AWS error: {e}\n"));
+                body.push_str(&format!("  AWS error: {}\n", cap(e, 2048)));
             }
             if let Some(r) = &a.remedy {
-                body.push_str(&format!("  What to do: {r}\n"));
+                body.push_str(&format!("  What to do: {}\n", cap(r, REMEDY_MAX)));
             }
+        }
+        if failed.len() > listed {
+            body.push_str(&format!(
+                "… and {} more failures (all are in the report)\n",
+                failed.len() - listed
+            ));
         }
         body.push('\n');
     }
     if !attention.is_empty() {
         body.push_str("Needs a person:\n");
-        for a in attention {
-            body.push_str(&format!("- {a}\n"));
+        let mut listed = 0;
+        for a in attention.iter().take(LISTED_MAX) {
+            if body.len() > BODY_MAX * 9 / 10 {
+                break;
+            }
+            listed += 1;
+            body.push_str(&format!("- {}\n", cap(a, REMEDY_MAX)));
+        }
+        if attention.len() > listed {
+            body.push_str(&format!(
+                "… and {} more items (all are in the report)\n",
+                attention.len() - listed
+            ));
         }
         body.push('\n');
     }
@@ -91,6 +119,9 @@ pub fn compose(report: &Report, resource: &str, attention: &[String]) -> Option<
         report.count(Outcome::Skipped)
     ));
     body.push_str("The full JSON report is in the function's CloudWatch logs (field `report`).\n");
+    if body.len() > BODY_MAX {
+        body = cap(&body, BODY_MAX);
+    }
     Some(Alert { subject, body })
 }
 
@@ -124,6 +155,21 @@ mod tests {
         assert!(a.body.contains("AccessDenied: denied"));
         assert!(a.body.contains("What to do: Allow s3:PutBucketPolicy"));
         assert!(a.body.contains("1 applied"));
+    }
+
+    #[test]
+    fn a_huge_failure_list_fits_one_sns_message() {
+        let mut r = Report::new("catalog-sharer", false);
+        let big = "x".repeat(30_000);
+        for i in 0..500 {
+            r.push_failed("s3.put_bucket_policy", format!("bucket b{i}"), big.clone(), big.clone());
+        }
+        let attention: Vec<String> = (0..300).map(|i| format!("item {i} {big}")).collect();
+        let a = compose(&r, "db", &attention).unwrap();
+        assert!(a.body.len() <= BODY_MAX + 64, "{}", a.body.len());
+        assert!(a.body.contains(" more failures (all are in the report)"));
+        assert!(a.body.contains(" more items (all are in the report)"));
+        assert!(!a.body.ends_with("more bytes)"), "the summary survives the cap");
     }
 
     #[test]

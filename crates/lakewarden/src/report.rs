@@ -55,7 +55,20 @@ pub struct Report {
     /// Findings and explanations that are not actions (checks, reasons for an empty report).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<Value>,
+    /// In a report of more than [`COMPACT_AFTER`] actions, the `already` ones are not listed but
+    /// counted here per action kind (so the report fits one CloudWatch log event).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub already_counts: BTreeMap<String, u64>,
+    /// The invocation was a scheduled reconcile (its writes repaired drift).
+    #[serde(skip)]
+    pub scheduled: bool,
+    /// The run stopped before its end (the invocation's deadline): the rest is `skipped`.
+    #[serde(skip)]
+    pub incomplete: bool,
 }
+
+/// Past this many actions, `already` actions are counted per kind instead of listed.
+pub const COMPACT_AFTER: usize = 100;
 
 impl Report {
     pub fn new(function: &str, dry_run: bool) -> Self {
@@ -67,7 +80,27 @@ impl Report {
             api_operations: BTreeMap::new(),
             writes: 0,
             notes: Vec::new(),
+            already_counts: BTreeMap::new(),
+            scheduled: false,
+            incomplete: false,
         }
+    }
+
+    /// Past [`COMPACT_AFTER`] actions, keep every non-`already` action and count the `already`
+    /// ones per action kind.
+    pub fn compact(&mut self) {
+        if self.actions.len() <= COMPACT_AFTER {
+            return;
+        }
+        let mut kept = Vec::new();
+        for a in self.actions.drain(..) {
+            if a.outcome == Outcome::Already {
+                *self.already_counts.entry(a.action.clone()).or_default() += 1;
+            } else {
+                kept.push(a);
+            }
+        }
+        self.actions = kept;
     }
 
     pub fn push(&mut self, action: &str, target: impl Into<String>, outcome: Outcome) {
@@ -138,7 +171,12 @@ impl Report {
     }
 
     pub fn count(&self, outcome: Outcome) -> usize {
-        self.actions.iter().filter(|a| a.outcome == outcome).count()
+        let listed = self.actions.iter().filter(|a| a.outcome == outcome).count();
+        if outcome == Outcome::Already {
+            listed + self.already_counts.values().sum::<u64>() as usize
+        } else {
+            listed
+        }
     }
 
     /// Copy the counter's figures since `since` into the report.
@@ -172,9 +210,16 @@ pub fn is_write_operation(op: &str) -> bool {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct CallSnapshot(BTreeMap<String, u64>);
+pub struct CallSnapshot(BTreeMap<String, u64>, Option<std::time::Instant>);
 
 impl CallSnapshot {
+    /// Milliseconds since this snapshot was taken (the invocation's duration so far).
+    pub fn elapsed_ms(&self) -> u64 {
+        self.1
+            .map(|t| t.elapsed().as_millis() as u64)
+            .unwrap_or(0)
+    }
+
     fn diff(&self, before: &CallSnapshot) -> BTreeMap<String, u64> {
         self.0
             .iter()
@@ -194,7 +239,10 @@ pub struct ApiCounter {
 
 impl ApiCounter {
     pub fn snapshot(&self) -> CallSnapshot {
-        CallSnapshot(self.inner.lock().expect("counter lock").clone())
+        CallSnapshot(
+            self.inner.lock().expect("counter lock").clone(),
+            Some(std::time::Instant::now()),
+        )
     }
 }
 
@@ -246,6 +294,26 @@ mod tests {
         assert_eq!(v["actions"][1]["error"], "AccessDenied: no");
         assert!(v["actions"][0].get("error").is_none());
         assert_eq!(r.failures().len(), 1);
+    }
+
+    #[test]
+    fn big_reports_count_already_actions_per_kind() {
+        let mut r = Report::new("f", false);
+        for i in 0..150 {
+            r.push("lakeformation.grant", format!("t{i}"), Outcome::Already);
+        }
+        r.push_failed("s3.put_bucket_policy", "b", "AccessDenied", "fix");
+        r.compact();
+        assert_eq!(r.actions.len(), 1);
+        assert_eq!(r.already_counts["lakeformation.grant"], 150);
+        assert_eq!(r.count(Outcome::Already), 150);
+        let small = {
+            let mut r = Report::new("f", false);
+            r.push("x", "y", Outcome::Already);
+            r.compact();
+            r
+        };
+        assert_eq!(small.actions.len(), 1);
     }
 
     #[test]

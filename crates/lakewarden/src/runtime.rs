@@ -81,9 +81,34 @@ impl From<ConfigError> for HandlerError {
     }
 }
 
+tokio::task_local! {
+    /// When the current invocation must have returned (Lambda's deadline), if known.
+    static DEADLINE: std::time::SystemTime;
+}
+
+/// How long before the deadline a run stops starting new writes, so that it can still report,
+/// alert and return (a write may take up to one SDK operation timeout, 60 s, in the worst case;
+/// the report and the alert need a few seconds).
+pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Run `f` with `deadline` as the invocation's deadline (what [`serve`] does for each event).
+pub async fn with_deadline<F: Future>(deadline: std::time::SystemTime, f: F) -> F::Output {
+    DEADLINE.scope(deadline, f).await
+}
+
+/// Whether the invocation is too close to its deadline to start another write.
+pub fn near_deadline() -> bool {
+    DEADLINE
+        .try_with(|d| {
+            std::time::SystemTime::now() + DEADLINE_MARGIN >= *d
+        })
+        .unwrap_or(false)
+}
+
 /// Finish an invocation: record API calls, publish one alert when something failed or needs a
-/// person, log the report as JSON, and return an error when any action failed (so Lambda
-/// retries and the DLQ sees it).
+/// person, log the report as one JSON line carrying its CloudWatch metrics (embedded metric
+/// format), and return an error when any action failed, the run did not finish, or the alert
+/// could not be published (so Lambda retries and the DLQ sees it).
 pub async fn finish(
     ctx: &Ctx,
     mut report: Report,
@@ -91,17 +116,22 @@ pub async fn finish(
     resource: &str,
     attention: &[String],
 ) -> Result<Report, HandlerError> {
+    let mut publish_error = None;
     if let Some(alert) = alerts::compose(&report, resource, attention) {
         match ctx.topic_arn() {
-            Some(topic) => {
+            Some(topic) if !report.dry_run => {
                 match aws::sns::publish(&ctx.aws.sns, &topic, &alert.subject, &alert.body).await {
                     Ok(id) => {
                         tracing::warn!(subject = %alert.subject, message_id = %id, "alert published")
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, subject = %alert.subject, body = %alert.body, "alert could not be published")
+                        tracing::error!(error = %e, subject = %alert.subject, body = %alert.body, "alert could not be published");
+                        publish_error = Some(e.to_string());
                     }
                 }
+            }
+            Some(_) => {
+                tracing::warn!(subject = %alert.subject, body = %alert.body, "dry run: alert not published")
             }
             None => {
                 tracing::error!(subject = %alert.subject, body = %alert.body, "no alert topic configured; alert only logged")
@@ -109,16 +139,35 @@ pub async fn finish(
         }
     }
     report.set_calls(&ctx.aws.counter, since);
-    let json = serde_json::to_string(&report).unwrap_or_default();
-    tracing::info!(report = %json, function = %report.function, "report");
+    report.compact();
+    let emf = crate::metrics::emf(
+        &report,
+        since.elapsed_ms(),
+        report.scheduled,
+        crate::metrics::now_ms(),
+    );
+    // One line on stdout: the report and its metrics (CloudWatch reads `_aws` at the root).
+    println!("{}", crate::metrics::report_line(&report, emf));
     let failed = report.failures().len();
-    if failed > 0 {
-        return Err(HandlerError::ActionsFailed {
-            summary: format!("{failed} action(s) failed on {resource}; an alert was published"),
+    let problem = match (&publish_error, failed, report.incomplete) {
+        (Some(e), _, _) => Some(format!(
+            "{failed} action(s) failed on {resource} and the alert could not be published ({e})"
+        )),
+        (None, n, _) if n > 0 => Some(format!(
+            "{n} action(s) failed on {resource}; an alert was published"
+        )),
+        (None, _, true) => Some(format!(
+            "the run on {resource} stopped before the invocation's deadline; the rest is reported skipped and the next run continues"
+        )),
+        _ => None,
+    };
+    match problem {
+        Some(summary) => Err(HandlerError::ActionsFailed {
+            summary,
             report: Box::new(report),
-        });
+        }),
+        None => Ok(report),
     }
-    Ok(report)
 }
 
 /// JSON logs for CloudWatch, level from `RUST_LOG` (default info).
@@ -212,7 +261,8 @@ where
     let ctx: &'static Ctx = Box::leak(Box::new(Ctx::new(config, aws)));
     let handler = &*Box::leak(Box::new(handler));
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        handler(ctx, ev.payload).await.map_err(|e| {
+        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ev.context.deadline);
+        with_deadline(deadline, handler(ctx, ev.payload)).await.map_err(|e| {
             tracing::error!(error = %e, function, "invocation failed");
             lambda_runtime::Error::from(e.to_string())
         })

@@ -219,7 +219,11 @@ pub async fn apply<X: ExtAction>(
     }
     // Results of actions already carried out, so that an identical action is written once.
     let mut done: Vec<(&Action<X>, AwsResult<Done>)> = Vec::new();
+    let mut recorded = 0usize;
     for phase in PHASES {
+        if crate::runtime::near_deadline() {
+            break;
+        }
         let steps: Vec<&Step<X>> = plan
             .steps
             .iter()
@@ -262,12 +266,17 @@ pub async fn apply<X: ExtAction>(
                     r.map(|_| Done::Applied)
                 };
                 record(report, &mut state, s, &r);
+                recorded += 1;
             }
         }
         for s in steps
             .iter()
             .filter(|s| !matches!(s.action, Action::LfGrant(_) | Action::LfRevoke(_)))
         {
+            if crate::runtime::near_deadline() {
+                break;
+            }
+            recorded += 1;
             let r = match done.iter().find(|(a, _)| **a == s.action) {
                 Some((_, r)) => r.clone(),
                 None => {
@@ -279,5 +288,125 @@ pub async fn apply<X: ExtAction>(
             record(report, &mut state, s, &r);
         }
     }
+    // What the deadline left undone: skipped, and the run ends with an error so that the retry
+    // or the next schedule continues.
+    if recorded < plan.steps.len() {
+        let (lf, rest): (Vec<&Step<X>>, Vec<&Step<X>>) = plan
+            .steps
+            .iter()
+            .partition(|s| matches!(s.action, Action::LfGrant(_) | Action::LfRevoke(_)));
+        let reported: std::collections::BTreeSet<(String, String)> = report
+            .actions
+            .iter()
+            .map(|a| (a.action.clone(), a.target.clone()))
+            .collect();
+        let mut left = 0;
+        for s in lf.into_iter().chain(rest) {
+            let (kind, target) = s.label();
+            if !reported.contains(&(kind.clone(), target.clone())) {
+                report.push_skipped(
+                    &kind,
+                    target,
+                    "deadline: the invocation was about to time out",
+                    Some("Nothing to do: the next run (Lambda's retry or the schedule) continues".into()),
+                );
+                left += 1;
+            }
+        }
+        if left > 0 {
+            report.incomplete = true;
+            state.first_error.get_or_insert_with(|| {
+                format!("deadline: {left} action(s) not started")
+            });
+        }
+    }
     state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::time::{Duration, SystemTime};
+
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    struct Mark(u32);
+
+    impl ExtAction for Mark {
+        fn kind(&self) -> &'static str {
+            "test.mark"
+        }
+        fn target(&self) -> String {
+            format!("mark {}", self.0)
+        }
+        fn remedy(&self) -> String {
+            String::new()
+        }
+        #[allow(clippy::manual_async_fn)]
+        fn apply<'a>(
+            &'a self,
+            _aws: &'a Aws,
+            state: &'a mut ApplyState,
+        ) -> impl std::future::Future<Output = AwsResult<Done>> + Send + 'a {
+            async move {
+                state.scratch.insert(format!("m{}", self.0), "done".into());
+                Ok(Done::Applied)
+            }
+        }
+    }
+
+    fn aws() -> Aws {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("us-east-1"))
+            .build();
+        Aws::new(&sdk)
+    }
+
+    fn plan() -> Plan<Mark> {
+        let mut p = Plan::default();
+        for i in 0..3 {
+            p.push_ext(Mark(i));
+        }
+        // The same action twice is written once, reported twice.
+        p.push_as("check.twice", "x", Action::Ext(Mark(0)));
+        p
+    }
+
+    #[tokio::test]
+    async fn every_step_is_applied_and_identical_actions_are_written_once() {
+        let mut r = Report::new("t", false);
+        let st = apply(&aws(), "111111111111", &plan(), false, &mut r).await;
+        assert_eq!(r.count(Outcome::Applied), 4);
+        assert_eq!(st.scratch.len(), 3);
+        assert!(!r.incomplete);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_writes_nothing() {
+        let mut r = Report::new("t", true);
+        let st = apply(&aws(), "111111111111", &plan(), true, &mut r).await;
+        assert_eq!(r.count(Outcome::Planned), 4);
+        assert!(st.scratch.is_empty());
+    }
+
+    #[tokio::test]
+    async fn near_the_deadline_nothing_new_starts_and_the_rest_is_skipped() {
+        let mut r = Report::new("t", false);
+        let soon = SystemTime::now() + Duration::from_secs(5);
+        let st = crate::runtime::with_deadline(
+            soon,
+            apply(&aws(), "111111111111", &plan(), false, &mut r),
+        )
+        .await;
+        assert!(st.scratch.is_empty(), "{:?}", st.scratch);
+        assert_eq!(r.count(Outcome::Skipped), 4, "{r:#?}");
+        assert!(r.incomplete);
+        assert!(r.actions[0].error.as_deref().unwrap().starts_with("deadline"));
+        // Far from it, everything runs.
+        let mut r = Report::new("t", false);
+        let later = SystemTime::now() + Duration::from_secs(600);
+        crate::runtime::with_deadline(later, apply(&aws(), "1", &plan(), false, &mut r)).await;
+        assert_eq!(r.count(Outcome::Applied), 4);
+    }
 }

@@ -97,6 +97,9 @@ pub trait Reconciler: Send + Sync {
 pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
     let trigger = r.trigger(&ctx.config, &event)?;
     let (mut report, since) = ctx.begin(r.name());
+    report.scheduled = crate::events::envelope(&event)
+        .map(|e| crate::events::is_scheduled(&e))
+        .unwrap_or(false);
     let scope = match trigger {
         Trigger::Ignore(why) => {
             tracing::info!(reason = %why, "event ignored");
@@ -144,6 +147,13 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
         .await;
         attention.extend(plan.attention);
         observed_all.push(observed);
+        if report.incomplete {
+            attention.push(format!(
+                "The run stopped before the invocation's deadline ({} s margin); the actions reported `skipped` (deadline) are done by the next run. If this repeats, raise the function's timeout or split the configuration.",
+                crate::runtime::DEADLINE_MARGIN.as_secs()
+            ));
+            break;
+        }
     }
     attention.extend(r.attention(&scope, &observed_all, &report));
     finish(ctx, report, &since, &resource, &attention).await
