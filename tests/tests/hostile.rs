@@ -655,8 +655,8 @@ use hostile_world::*;
 async fn catalog_sharer_over_hostile_tables_keeps_foreign_statements_byte_identical() {
     let w = catalog_world().await;
     println!(
-        "tables created: {:?}; refused by Glue: {:?}",
-        w.created, w.refused
+        "tables created: {:?}; refused by Glue: {:?}; malformed bucket policy stored by the local S3 (AWS refuses it): {}",
+        w.created, w.refused, w.broken_stored
     );
     let before: Value = serde_json::from_str(&policy_text(&w.p, &w.bucket).await.unwrap()).unwrap();
     let before_payroll: Value =

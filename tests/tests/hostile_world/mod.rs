@@ -215,10 +215,27 @@ pub async fn catalog_world() -> CatalogWorld {
             refused.push(name);
         }
     }
+    // A database whose own location is the bucket with the malformed policy: its table is
+    // inside the shared locations, so the policy is read (and must not be overwritten).
+    p.database("cur_broken", Some(&format!("s3://{broken}/")))
+        .await;
+    if table(
+        &p,
+        "cur_broken",
+        "t_in_broken",
+        Some(&format!("s3://{broken}/t/")),
+    )
+    .await
+    {
+        created.push((
+            "cur_broken.t_in_broken".into(),
+            Some(format!("s3://{broken}/t/")),
+        ));
+    }
     let consumer = new_account_id();
     let topic = p.topic("lakewarden-alerts").await;
     let cfg = format!(
-        "alerts: {{ topic_arn: \"{topic}\" }}\nproducer:\n  shares:\n    - database: cur_org\n      consumers: [\"{consumer}\", \"arn:aws:organizations::{}:organization/{ORG_ID}\", \"arn:aws:iam::{consumer}:role/analyst\"]\n",
+        "alerts: {{ topic_arn: \"{topic}\" }}\nproducer:\n  shares:\n    - database: cur_org\n      consumers: [\"{consumer}\", \"arn:aws:organizations::{}:organization/{ORG_ID}\", \"arn:aws:iam::{consumer}:role/analyst\"]\n    - database: cur_broken\n      consumers: [\"{consumer}\"]\n",
         p.id
     );
     let ctx = p.ctx(&cfg);
