@@ -1150,4 +1150,48 @@ mod tests {
         let e = assess(&o);
         assert_eq!(e.verdict, Verdict::Allowed, "{e:#?}");
     }
+    #[test]
+    fn account_grants_match_by_id_or_root_arn() {
+        // moto (and old grants) keep the principal as it was written: the account id or its
+        // root ARN.
+        let mut o = cross();
+        let g: Vec<LfGrant> = o
+            .producer_grants
+            .clone()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|mut g| {
+                g.principal = format!("arn:aws:iam::{C}:root");
+                g
+            })
+            .collect();
+        o.producer_grants = Some(Ok(g.into_iter().collect()));
+        assert_eq!(assess(&o).verdict, Verdict::Allowed);
+    }
+
+    #[test]
+    fn iam_allowed_principals_on_the_table_fails_the_settings_step() {
+        let mut o = cross();
+        let mut g = o.producer_grants.clone().unwrap().unwrap();
+        g.add(grant(
+            IAM_ALLOWED,
+            LfResource::Table {
+                catalog_id: P.into(),
+                database: "cur_org".into(),
+                name: "daily".into(),
+            },
+            &["ALL"],
+            false,
+        ));
+        o.producer_grants = Some(Ok(g));
+        let e = assess(&o);
+        let s = e.step("lf.settings").unwrap();
+        assert_eq!(s.ok, Some(false), "{s:?}");
+        assert!(
+            s.evidence.contains("IAM_ALLOWED_PRINCIPALS holds ALL"),
+            "{s:?}"
+        );
+        assert!(s.fix.as_deref().unwrap().contains(P));
+    }
 }
