@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws::{glue, lakeformation, ram, s3, Aws, AwsResult};
+use crate::aws::{glue, glue_policy, lakeformation, ram, s3, Aws, AwsResult};
 use crate::config::{Producer, RamMode};
 use crate::policy;
 use crate::s3loc::S3Location;
@@ -115,6 +115,13 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         }
     }
 
+    let catalog_policy = match glue_policy::get_catalog_policy(&aws.glue).await? {
+        Some((text, _hash)) => Some(policy::parse_document(&text).map_err(|e| {
+            crate::AwsError::new(Some("MalformedPolicy"), format!("catalog policy: {e}"))
+        })?),
+        None => None,
+    };
+
     Ok(Observed {
         catalog_id,
         region: aws.region.clone(),
@@ -125,5 +132,6 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         registered,
         bucket_policies,
         ram_shares,
+        catalog_policy,
     })
 }

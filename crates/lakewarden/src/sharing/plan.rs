@@ -65,6 +65,29 @@ pub struct Observed {
     pub bucket_policies: BTreeMap<String, BucketPolicy>,
     /// `ram: explicit` shares by name (None = not created yet).
     pub ram_shares: BTreeMap<String, Option<ShareState>>,
+    /// The account's Glue Data Catalog resource policy, when it has one.
+    pub catalog_policy: Option<Value>,
+}
+
+/// Sid of the catalog-policy statement that lets RAM share this catalog's resources.
+pub const RAM_SHARE_SID: &str = "LakewardenRamShareResource";
+
+/// The statement a Data Catalog resource policy must hold for Lake Formation's named-resource
+/// cross-account grants: without it, when the account has a catalog policy at all, RAM cannot
+/// share the resources and the consumer never sees them (Lake Formation Developer Guide,
+/// "Managing cross-account permissions using both AWS Glue and Lake Formation").
+pub fn ram_share_statement(region: &str, account: &str) -> Value {
+    json!({
+        "Sid": RAM_SHARE_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": "ram.amazonaws.com"},
+        "Action": "glue:ShareResource",
+        "Resource": [
+            crate::arn::Arn::new("glue", region, account, "table/*/*").to_string(),
+            crate::arn::Arn::new("glue", region, account, "database/*").to_string(),
+            crate::arn::glue_catalog(region, account),
+        ],
+    })
 }
 
 fn consumers(share: &Share) -> Vec<Principal> {
@@ -288,12 +311,42 @@ fn scope_dbs(obs: &Observed) -> BTreeSet<String> {
 /// The whole plan.
 pub fn plan(cfg: &Producer, obs: &Observed) -> Plan {
     let mut p = Plan::default();
+    plan_catalog_policy(cfg, obs, &mut p);
     plan_grants(cfg, obs, &mut p);
     plan_refused_locations(cfg, obs, &mut p);
     plan_registrations(cfg, obs, &mut p);
     plan_bucket_policies(cfg, obs, &mut p);
     plan_ram(cfg, obs, &mut p);
     p
+}
+
+/// With a catalog resource policy, keep the `glue:ShareResource` statement for RAM in it — before
+/// the grants (a grant made while it is missing stays blocked in RAM).
+fn plan_catalog_policy(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    let Some(current) = &obs.catalog_policy else {
+        return;
+    };
+    let cross_account = obs.databases.keys().any(|db| {
+        shares_for(cfg, db).iter().any(|s| {
+            consumers(s).iter().any(|c| match c {
+                Principal::Iam { account, .. } => account != &obs.catalog_id,
+                _ => true,
+            })
+        })
+    });
+    if !cross_account {
+        return;
+    }
+    let stmt = ram_share_statement(&obs.region, &obs.catalog_id);
+    match PolicyWrite::plan(
+        PolicyTarget::GlueCatalog,
+        Some(current),
+        Ownership::exact([RAM_SHARE_SID]),
+        vec![stmt],
+    ) {
+        Some(w) => p.push_in(crate::reconcile::Phase::Prepare, Action::Policy(w)),
+        None => p.already("glue.put_resource_policy", "Glue Data Catalog resource policy"),
+    }
 }
 
 fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {

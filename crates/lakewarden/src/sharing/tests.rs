@@ -518,3 +518,36 @@ fn share_names_and_arns() {
     assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:database/db").as_deref(), Some("db"));
     assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:catalog"), None);
 }
+
+#[test]
+fn a_catalog_policy_gets_the_ram_share_statement_before_the_grants() {
+    let cfg = producer("");
+    let mut obs = observed(tables(2));
+    // No catalog policy: nothing to keep.
+    assert!(!plan(&cfg, &obs)
+        .actions()
+        .any(|a| matches!(a, Action::Policy(PolicyWrite { target: PolicyTarget::GlueCatalog, .. }))));
+    let foreign = json!({"Sid": "ZeroEtl", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "glue:CreateInboundIntegration", "Resource": "*"});
+    obs.catalog_policy = Some(json!({"Version": "2012-10-17", "Statement": [foreign.clone()]}));
+    let p = plan(&cfg, &obs);
+    let step = p
+        .steps
+        .iter()
+        .find(|s| matches!(&s.action, Action::Policy(PolicyWrite { target: PolicyTarget::GlueCatalog, .. })))
+        .expect("catalog policy write");
+    assert_eq!(step.phase(), crate::reconcile::Phase::Prepare);
+    let Action::Policy(PolicyWrite { planned: Some(doc), .. }) = &step.action else {
+        panic!()
+    };
+    let st = policy::statements(doc);
+    assert_eq!(st[0], foreign, "foreign statement kept in place");
+    assert_eq!(st[1]["Principal"]["Service"], "ram.amazonaws.com");
+    assert_eq!(st[1]["Action"], "glue:ShareResource");
+    // Applied: the next plan finds it in place.
+    obs.catalog_policy = Some(doc.clone());
+    assert!(plan(&cfg, &obs)
+        .already
+        .iter()
+        .any(|(k, _)| k == "glue.put_resource_policy"));
+}
