@@ -133,10 +133,27 @@ impl Moto {
         (status, body)
     }
 
+    /// moto's state dump. moto builds it by iterating every backend while other tests' requests
+    /// may change them, which now and then fails with a 500 ("dictionary changed size during
+    /// iteration"): such an answer is asked again, so tests running in parallel never see it.
+    pub fn state_dump(&self) -> Value {
+        let mut last = String::new();
+        for _ in 0..50 {
+            let (status, body) = self.http("GET", "/moto-api/data.json", "");
+            if status == 200 {
+                if let Ok(v) = serde_json::from_str::<Value>(&body) {
+                    return v;
+                }
+            }
+            last = format!("{status}: {}", body.chars().take(300).collect::<String>());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("moto's /moto-api/data.json never answered with JSON: {last}");
+    }
+
     /// Everything SNS accepted: (topic ARN, subject, message), from moto's state dump.
     pub fn sent_notifications(&self, account: &str) -> Vec<(String, String, String)> {
-        let (_, body) = self.http("GET", "/moto-api/data.json", "");
-        let v: Value = serde_json::from_str(&body).expect("data.json");
+        let v = self.state_dump();
         let mut out = Vec::new();
         if let Some(topics) = v["sns"]["Topic"].as_array() {
             for t in topics {
