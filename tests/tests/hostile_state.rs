@@ -157,3 +157,124 @@ async fn share_linker_never_writes_wildcard_resources_nor_opens_the_consumers_ow
         serde_json::to_string(&report).unwrap()
     );
 }
+
+fn dz_put(kind: &str, item: serde_json::Value) {
+    let (code, body) = moto().http(
+        "POST",
+        "/lakewarden-test/datazone/put",
+        &serde_json::json!({"kind": kind, "item": item}).to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+}
+
+/// datazone-subscriber: a subscribed table whose location is inside the configured bucket and
+/// prefix but holds `*` or `$` is never opened (issue 11 part 1, "everywhere").
+#[tokio::test]
+async fn datazone_subscriber_never_opens_a_wildcard_location_inside_its_buckets() {
+    use serde_json::json;
+    let a = fresh_account().await;
+    let bucket = a.bucket("sales-raw").await;
+    let role_arn = create_role(&a, "datazone_usr_env_h").await;
+    a.database("cm_kasama_sales", None).await;
+    a.database("env_h_sub_db", None).await;
+    let tables = [
+        ("orders", format!("s3://{bucket}/order/orders/")),
+        ("t_star", format!("s3://{bucket}/order/x*y/")),
+        (
+            "t_dollar",
+            format!("s3://{bucket}/order/${{aws:username}}/"),
+        ),
+    ];
+    for (t, loc) in &tables {
+        assert!(table(&a, "cm_kasama_sales", t, Some(loc)).await, "{t}");
+    }
+    let domain = "dzd_hostile_state";
+    dz_put("domain", json!({"id": domain, "awsAccountId": a.id}));
+    dz_put(
+        "environment",
+        json!({"id": "env_h", "domainId": domain, "projectId": "prj_h",
+        "awsAccountId": a.id, "userRoleArn": role_arn, "subDatabase": "env_h_sub_db"}),
+    );
+    dz_put(
+        "subscription-target",
+        json!({"id": "tgt_h", "domainId": domain, "environmentId": "env_h",
+        "databaseName": "env_h_sub_db", "type": "GlueSubscriptionTargetType"}),
+    );
+    for (t, _) in &tables {
+        dz_put(
+            "listing",
+            json!({"id": format!("lst_{t}"), "domainId": domain, "assetId": format!("ast_{t}"),
+            "databaseName": "cm_kasama_sales", "tableName": t, "catalogId": a.id}),
+        );
+        dz_put(
+            "subscription-grant",
+            json!({"id": format!("grt_{t}"), "domainId": domain, "listingId": format!("lst_{t}"),
+            "subscriptionTargetId": "tgt_h", "environmentId": "env_h", "assetId": format!("ast_{t}")}),
+        );
+    }
+    let cfg = format!(
+        "datazone:\n  domains: [{domain}]\n  buckets: [{{ bucket: {bucket}, prefixes: [\"order/\"] }}]\n  databases: [cm_kasama_sales]\n  fulfil_targets: [tgt_h]\n"
+    );
+    let ctx = a.ctx(&cfg);
+    let r = guarded(&ctx, scheduled_event(&a.id), |ctx, ev| async move {
+        datazone_subscriber::handle(&ctx, ev).await
+    })
+    .await
+    .unwrap_or_else(|p| panic!("panicked: {p}"));
+    let report = report_of(&r)
+        .map(|r| serde_json::to_string(r).unwrap())
+        .unwrap_or_else(|| format!("{:?}", r.as_ref().err()));
+    let mut problems = Vec::new();
+    let doc: Option<Value> = a
+        .iam()
+        .get_role_policy()
+        .role_name("datazone_usr_env_h")
+        .policy_name("lakewarden-datazone")
+        .send()
+        .await
+        .ok()
+        .map(|o| {
+            serde_json::from_str(&lakewarden::aws::iam::decode_document(o.policy_document()))
+                .unwrap()
+        });
+    let doc = doc.unwrap_or_else(|| panic!("no lakewarden-datazone policy at all: {report}"));
+    let mut opened_orders = false;
+    for st in lakewarden::policy::statements(&doc) {
+        for res in resources(&st) {
+            if let Some(why) = bad_s3_arn(&res) {
+                problems.push(format!("statement {}: {why}", st["Sid"]));
+            }
+            opened_orders |= res.contains("/order/orders/");
+        }
+    }
+    assert!(
+        opened_orders,
+        "the well-formed subscription was not fulfilled, so this test proves nothing: {report}"
+    );
+    let perms = a
+        .lakeformation()
+        .list_permissions()
+        .send()
+        .await
+        .expect("list permissions");
+    for p in perms.principal_resource_permissions() {
+        let name = p
+            .resource()
+            .and_then(|r| r.table())
+            .and_then(|t| t.name())
+            .unwrap_or_default();
+        if name == "t_star" || name == "t_dollar" {
+            problems.push(format!(
+                "Lake Formation grant on table {name} to {:?}",
+                p.principal()
+                    .and_then(|x| x.data_lake_principal_identifier())
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}\nreport: {report}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
