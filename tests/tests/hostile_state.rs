@@ -1,7 +1,8 @@
-//! Hostile state against what issue 11 asks for and the functions do not do yet (part 1:
-//! "Table locations are data, not configuration"). Nothing here is faked or ignored: these
-//! tests are expected to fail until the lead builds the refusals; `hostile.rs` holds what
-//! already holds (no panic, foreign statements byte-identical).
+//! Hostile state against what issue 11 part 1 asks for ("Table locations are data, not
+//! configuration"), written before the refusals were built. Nothing here is faked or ignored:
+//! the share-linker test failed until share-linker conditioned its statements on
+//! `s3:ResourceAccount`. `hostile.rs` holds what held from the start (no panic, foreign
+//! statements byte-identical).
 //!
 //! Rules checked (issue 11 part 1):
 //! - catalog-sharer registers or opens in a bucket policy only `producer.shares[].locations`,
