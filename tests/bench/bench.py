@@ -37,7 +37,7 @@ FUNCTIONS = ["catalog-sharer", "share-linker", "table-exporter", "integration-mo
              "integration-doctor", "datazone-subscriber"]
 # Which demo configuration each function starts with (its section must be there).
 DEMO_CONFIG = {"share-linker": "account-222222222222.yaml", "datazone-subscriber": "account-333333333333.yaml"}
-PAIRED_CONSUMERS = ["222222222222", "arn:aws:organizations::111111111111:organization/o-abc",
+PAIRED_CONSUMERS = ["222222222222", "arn:aws:organizations::111111111111:organization/o-abcdef1234",
                     "arn:aws:iam::333333333333:role/analyst"]
 INIT_RATIO_TARGET = 25
 RSS_TARGET_MIB = 32

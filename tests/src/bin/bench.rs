@@ -13,7 +13,7 @@ use lakewarden::aws::glue::TableInfo;
 fn consumers(n: usize) -> Vec<String> {
     let mut v = vec![
         "222222222222".to_string(),
-        "arn:aws:organizations::111111111111:organization/o-abc".to_string(),
+        "arn:aws:organizations::111111111111:organization/o-abcdef1234".to_string(),
         "arn:aws:iam::333333333333:role/analyst".to_string(),
     ];
     v.extend((0..n.saturating_sub(3)).map(|i| format!("{:012}", 230_000_000_000u64 + i as u64)));
