@@ -1222,3 +1222,36 @@ async fn a_same_named_table_lakewarden_did_not_make_is_never_deleted() {
     );
     assert_eq!(s.grant_status().await.0, "REVOKED");
 }
+
+/// Issue 13: when a grant fails, the alert says why the subscriber role cannot read the table
+/// (`lakewarden explain`'s verdict and first failing step).
+#[tokio::test]
+async fn a_failed_grant_alert_carries_the_explain_verdict() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    // Lake Formation refuses the grants of this account's role (the body names its ARN).
+    let (status, body) = server().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"method": "POST", "path": "/BatchGrantPermissions", "body": s.acct.id,
+                "status": 400, "code": "AccessDeniedException",
+                "message": "refused by test", "protocol": "json"})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let err = s
+        .run(
+            &s.config(""),
+            s.event("datazone-subscription-grant-requested.json", "grt1"),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("failed"), "{err}");
+    let (status, _) = s.grant_status().await;
+    assert_eq!(status, "GRANT_FAILED");
+    let sent = s.sent_alerts().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body = &sent[0].1;
+    assert!(body.contains("explain: "), "{body}");
+    assert!(body.contains("datazone_usr_env1"), "{body}");
+    assert!(body.contains("cm_kasama_sales.orders"), "{body}");
+}

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod trigger;
 
 use lakewarden::config::Config;
+use lakewarden::explain::TableRef;
 use lakewarden::reconcile::{self, Plan, Reconciler, Trigger};
 use lakewarden::report::Report;
 use lakewarden::runtime::{Ctx, HandlerError};
@@ -63,6 +64,10 @@ impl Reconciler for DataZoneSubscriber {
 
     fn observe_remedy(&self, _round: usize) -> String {
         "The function could not tell which account it runs in; check its credentials and STS endpoint".into()
+    }
+
+    fn explain_targets(&self, observed: &[Observed], _r: &Report) -> Vec<(String, TableRef)> {
+        plan::explain_targets(observed)
     }
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan<Ext> {

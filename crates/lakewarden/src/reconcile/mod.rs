@@ -32,6 +32,9 @@ pub use action::{
 };
 pub use policy_write::{PolicyTarget, PolicyWrite};
 
+/// How many principals' access an alert explains at most.
+pub const EXPLAIN_MAX: usize = 3;
+
 /// What an event asks of a function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger<S> {
@@ -81,6 +84,17 @@ pub trait Reconciler: Send + Sync {
         observed: &Self::Observed,
         round: usize,
     ) -> Plan<Self::Ext>;
+
+    /// (principal, table) pairs whose access this run failed to set up: when the report has
+    /// failures, the alert carries `lakewarden explain`'s verdict and first failing step for
+    /// each (at most [`EXPLAIN_MAX`]).
+    fn explain_targets(
+        &self,
+        _observed: &[Self::Observed],
+        _report: &Report,
+    ) -> Vec<(String, crate::explain::TableRef)> {
+        Vec::new()
+    }
 
     /// Anything a person must know once every round is applied (from the report's outcomes).
     fn attention(
@@ -156,5 +170,15 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
         }
     }
     attention.extend(r.attention(&scope, &observed_all, &report));
+    if !report.failures().is_empty() {
+        for (principal, table) in r
+            .explain_targets(&observed_all, &report)
+            .into_iter()
+            .take(EXPLAIN_MAX)
+        {
+            let e = crate::explain::explain(&ctx.aws, None, &principal, &table).await;
+            attention.push(e.summary());
+        }
+    }
     finish(ctx, report, &since, &resource, &attention).await
 }

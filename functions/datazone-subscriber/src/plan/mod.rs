@@ -208,3 +208,23 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
 
 #[cfg(test)]
 mod tests;
+
+/// The subscriber roles and tables of the grants a run fulfils: when something failed, the
+/// alert explains why each role cannot read its table (`lakewarden explain`).
+pub fn explain_targets(observed: &[Observed]) -> Vec<(String, lakewarden::explain::TableRef)> {
+    observed
+        .iter()
+        .flat_map(|o| o.items.iter())
+        .filter_map(|i| match i {
+            crate::observe::Item::Grant(g) if g.kind == crate::trigger::GrantKind::Grant => Some((
+                g.role_arn.clone(),
+                lakewarden::explain::TableRef {
+                    catalog_id: Some(g.catalog.clone()),
+                    database: g.database.clone(),
+                    table: g.table_name.clone(),
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
