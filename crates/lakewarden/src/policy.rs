@@ -164,10 +164,20 @@ pub fn merge(current: Option<&Value>, owner: &Ownership, desired: &[Value]) -> M
 }
 
 /// Principal values of a statement: `"*"` for a wildcard, otherwise the ARNs / ids / services.
+///
+/// An `Allow` with `NotPrincipal` allows everyone but the named principals: it counts as `"*"`.
 pub fn principals(stmt: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    let allow = stmt.get("Effect").and_then(Value::as_str) != Some("Deny");
+    if allow && stmt.get("NotPrincipal").is_some() {
+        out.push("*".to_string());
+    }
     match stmt.get("Principal") {
         Some(Value::String(s)) => out.push(s.clone()),
+        Some(Value::Array(a)) => out.extend(a.iter().map(|x| match x {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })),
         Some(Value::Object(m)) => {
             for v in m.values() {
                 match v {
@@ -274,9 +284,11 @@ pub fn check_statement(stmt: &Value, allowed: &dyn Fn(&str) -> bool) -> Result<(
 /// A Sid fragment from free text: `cur_org` → `CurOrg`, plus a short hash whenever characters
 /// had to be dropped, so that different names never share a Sid.
 pub fn sid_fragment(name: &str) -> String {
+    // Readable part: the name's letters and digits, each word capitalised. It alone is lossy
+    // (`a_b` / `ab`, `ab` / `Ab`), so the hash of the whole name always follows: two names never
+    // share a fragment, and a plain name cannot spell another's readable part + hash.
     let mut out = String::new();
     let mut upper = true;
-    let mut lossy = false;
     for ch in name.chars() {
         if ch.is_ascii_alphanumeric() {
             if upper {
@@ -287,12 +299,11 @@ pub fn sid_fragment(name: &str) -> String {
             upper = false;
         } else {
             upper = true;
-            lossy = true;
         }
     }
-    if lossy || out.is_empty() {
-        out.push_str(&format!("{:08x}", fnv1a(name.as_bytes()) as u32));
-    }
+    // Sids are at most a few hundred characters in practice; keep the readable part short.
+    out.truncate(48);
+    out.push_str(&format!("{:08x}", fnv1a(name.as_bytes()) as u32));
     out
 }
 
@@ -318,13 +329,13 @@ pub fn wildcard_match(pattern: &str, value: &str, ci: bool) -> bool {
     };
     let (mut pi, mut vi, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = vi;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -524,7 +535,8 @@ mod tests {
 
     #[test]
     fn sid_fragments_are_distinct() {
-        assert_eq!(sid_fragment("curorg"), "Curorg");
+        assert!(sid_fragment("curorg").starts_with("Curorg"));
+        assert_ne!(sid_fragment("curorg"), sid_fragment("Curorg"));
         assert!(sid_fragment("cur_org").starts_with("CurOrg"));
         assert_ne!(sid_fragment("cur_org"), sid_fragment("cur-org"));
         assert!(sid_fragment("a.b")
