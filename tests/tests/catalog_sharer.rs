@@ -157,7 +157,10 @@ async fn create_table_grants_account_org_and_role_consumers() {
         "{g:#?}"
     );
     // No grant per table: the All-tables wildcard covers every table, present and future.
-    assert!(!g.iter().any(|x| x.1 == "table:cur_org.legacy_all"), "{g:#?}");
+    assert!(
+        !g.iter().any(|x| x.1 == "table:cur_org.legacy_all"),
+        "{g:#?}"
+    );
     assert_eq!(r.calls_of("lakeformation.BatchGrantPermissions"), 1);
     // The database's location (which covers every table) is registered once, with the
     // service-linked role.
@@ -216,8 +219,15 @@ async fn forty_five_new_tables_are_shared_with_one_wildcard_grant_and_one_regist
     // One registration for the database, not one per table.
     assert_eq!(r.calls_of("lakeformation.RegisterResource"), 1);
     // The bucket statements name the database's prefix once, not 45 table prefixes.
-    let pol = p.acct.bucket_policy(&p.bucket).await.expect("bucket policy");
-    assert!(pol.to_string().contains(&format!("{}/cur/*", p.bucket)), "{pol}");
+    let pol = p
+        .acct
+        .bucket_policy(&p.bucket)
+        .await
+        .expect("bucket policy");
+    assert!(
+        pol.to_string().contains(&format!("{}/cur/*", p.bucket)),
+        "{pol}"
+    );
     assert!(!pol.to_string().contains("cur/t00/"), "{pol}");
 }
 
@@ -245,7 +255,10 @@ async fn forty_five_named_tables_take_at_most_three_batch_calls_per_consumer() {
     assert_eq!(p.grants().await.len(), 46);
     // Three consumers: 138 entries, ≤ 3 calls for each consumer's share of them.
     let r3 = p
-        .run(&p.config("      tables: [\"t*\"]\n"), scheduled_event(&p.acct.id))
+        .run(
+            &p.config("      tables: [\"t*\"]\n"),
+            scheduled_event(&p.acct.id),
+        )
         .await
         .expect("run");
     assert!(
@@ -610,10 +623,14 @@ async fn a_table_moved_outside_the_allowed_locations_is_refused_and_alerted() {
         .iter()
         .find(|a| a.outcome == Outcome::Skipped && a.target == "table cur_org.moving")
         .expect("the moved table is skipped");
-    assert!(skipped.error.as_deref().unwrap().contains(&new_bucket), "{skipped:?}");
+    assert!(
+        skipped.error.as_deref().unwrap().contains(&new_bucket),
+        "{skipped:?}"
+    );
     let sent = moto().sent_notifications(&p.acct.id);
     assert!(
-        sent.iter().any(|m| m.2.contains("cur_org.moving") && m.2.contains(&new_bucket)),
+        sent.iter()
+            .any(|m| m.2.contains("cur_org.moving") && m.2.contains(&new_bucket)),
         "{sent:?}"
     );
     // Listing the new bucket as an allowed location makes it follow.
@@ -621,7 +638,10 @@ async fn a_table_moved_outside_the_allowed_locations_is_refused_and_alerted() {
         "      locations: [\"s3://{}/cur/\", \"s3://{new_bucket}/cur/\"]\n",
         p.bucket
     ));
-    let r2 = p.run(&cfg2, scheduled_event(&p.acct.id)).await.expect("allowed");
+    let r2 = p
+        .run(&cfg2, scheduled_event(&p.acct.id))
+        .await
+        .expect("allowed");
     assert_eq!(r2.failures().len(), 0, "{r2:#?}");
     assert!(p
         .acct

@@ -162,14 +162,22 @@ mod tests {
         let mut r = Report::new("catalog-sharer", false);
         let big = "x".repeat(30_000);
         for i in 0..500 {
-            r.push_failed("s3.put_bucket_policy", format!("bucket b{i}"), big.clone(), big.clone());
+            r.push_failed(
+                "s3.put_bucket_policy",
+                format!("bucket b{i}"),
+                big.clone(),
+                big.clone(),
+            );
         }
         let attention: Vec<String> = (0..300).map(|i| format!("item {i} {big}")).collect();
         let a = compose(&r, "db", &attention).unwrap();
         assert!(a.body.len() <= BODY_MAX + 64, "{}", a.body.len());
         assert!(a.body.contains(" more failures (all are in the report)"));
         assert!(a.body.contains(" more items (all are in the report)"));
-        assert!(!a.body.ends_with("more bytes)"), "the summary survives the cap");
+        assert!(
+            !a.body.ends_with("more bytes)"),
+            "the summary survives the cap"
+        );
     }
 
     #[test]

@@ -199,7 +199,8 @@ pub fn principals(stmt: &Value) -> Vec<String> {
 pub fn is_org_id(s: &str) -> bool {
     s.strip_prefix("o-").is_some_and(|r| {
         (10..=32).contains(&r.len())
-            && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     })
 }
 
@@ -210,7 +211,8 @@ pub fn is_ou_id(s: &str) -> bool {
         .is_some_and(|(root, ou)| {
             let ok = |x: &str, lo, hi| {
                 (lo..=hi).contains(&x.len())
-                    && x.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    && x.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             };
             ok(root, 4, 32) && ok(ou, 8, 32)
         })

@@ -153,12 +153,14 @@ mod tests {
                 id: "222222222222".into()
             }
         );
-        let org =
-            Principal::parse("arn:aws:organizations::111111111111:organization/o-abc123def4").unwrap();
+        let org = Principal::parse("arn:aws:organizations::111111111111:organization/o-abc123def4")
+            .unwrap();
         assert_eq!(org.org_id(), Some("o-abc123def4"));
         assert!(org.is_external_account_or_org());
-        let ou =
-            Principal::parse("arn:aws:organizations::111111111111:ou/o-abc123def4/ou-ab12-cdef5678").unwrap();
+        let ou = Principal::parse(
+            "arn:aws:organizations::111111111111:ou/o-abc123def4/ou-ab12-cdef5678",
+        )
+        .unwrap();
         assert_eq!(ou.org_id(), Some("o-abc123def4"));
         let role = Principal::parse("arn:aws:iam::333333333333:role/analyst").unwrap();
         assert_eq!(

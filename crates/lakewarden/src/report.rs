@@ -215,9 +215,7 @@ pub struct CallSnapshot(BTreeMap<String, u64>, Option<std::time::Instant>);
 impl CallSnapshot {
     /// Milliseconds since this snapshot was taken (the invocation's duration so far).
     pub fn elapsed_ms(&self) -> u64 {
-        self.1
-            .map(|t| t.elapsed().as_millis() as u64)
-            .unwrap_or(0)
+        self.1.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0)
     }
 
     fn diff(&self, before: &CallSnapshot) -> BTreeMap<String, u64> {

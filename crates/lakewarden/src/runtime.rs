@@ -99,9 +99,7 @@ pub async fn with_deadline<F: Future>(deadline: std::time::SystemTime, f: F) -> 
 /// Whether the invocation is too close to its deadline to start another write.
 pub fn near_deadline() -> bool {
     DEADLINE
-        .try_with(|d| {
-            std::time::SystemTime::now() + DEADLINE_MARGIN >= *d
-        })
+        .try_with(|d| std::time::SystemTime::now() + DEADLINE_MARGIN >= *d)
         .unwrap_or(false)
 }
 
@@ -261,11 +259,14 @@ where
     let ctx: &'static Ctx = Box::leak(Box::new(Ctx::new(config, aws)));
     let handler = &*Box::leak(Box::new(handler));
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ev.context.deadline);
-        with_deadline(deadline, handler(ctx, ev.payload)).await.map_err(|e| {
-            tracing::error!(error = %e, function, "invocation failed");
-            lambda_runtime::Error::from(e.to_string())
-        })
+        let deadline =
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(ev.context.deadline);
+        with_deadline(deadline, handler(ctx, ev.payload))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, function, "invocation failed");
+                lambda_runtime::Error::from(e.to_string())
+            })
     }))
     .await
 }

@@ -42,9 +42,15 @@ pub fn refusal(uri: &str) -> Option<String> {
         .iter()
         .find_map(|p| uri.strip_prefix(p))
     else {
-        return Some(format!("`{}` is not an s3:// location", crate::alerts::cap(uri, 200)));
+        return Some(format!(
+            "`{}` is not an s3:// location",
+            crate::alerts::cap(uri, 200)
+        ));
     };
-    if let Some(c) = uri.chars().find(|c| matches!(c, '*' | '?' | '$' | '{' | '}')) {
+    if let Some(c) = uri
+        .chars()
+        .find(|c| matches!(c, '*' | '?' | '$' | '{' | '}'))
+    {
         return Some(format!(
             "`{}` contains `{c}`, which IAM would read as a wildcard or policy variable",
             crate::alerts::cap(uri, 200)
@@ -55,7 +61,10 @@ pub fn refusal(uri: &str) -> Option<String> {
     }
     let bucket = rest.split('/').next().unwrap_or_default();
     if bucket.is_empty() {
-        return Some(format!("`{}` names no bucket", crate::alerts::cap(uri, 200)));
+        return Some(format!(
+            "`{}` names no bucket",
+            crate::alerts::cap(uri, 200)
+        ));
     }
     if !is_valid_bucket_name(bucket) {
         return Some(format!(

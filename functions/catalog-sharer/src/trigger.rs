@@ -69,16 +69,16 @@ mod tests {
         parse(&text, "test").unwrap().producer.unwrap()
     }
 
-fn event(detail_type: &str, detail: Value) -> Value {
-    json!({"version": "0", "id": "x", "detail-type": detail_type, "source": "aws.glue",
+    fn event(detail_type: &str, detail: Value) -> Value {
+        json!({"version": "0", "id": "x", "detail-type": detail_type, "source": "aws.glue",
            "account": CAT, "time": "2026-11-24T00:00:00Z", "region": "us-east-1",
            "resources": [], "detail": detail})
-}
+    }
 
-#[test]
-fn trigger_scopes_glue_events_to_their_database() {
-    let cfg = producer("");
-    let t = trigger(
+    #[test]
+    fn trigger_scopes_glue_events_to_their_database() {
+        let cfg = producer("");
+        let t = trigger(
         &event(
             events::GLUE_DATABASE_CHANGE,
             json!({"databaseName": "cur_org", "typeOfChange": "CreateTable", "changedTables": ["a"]}),
@@ -86,16 +86,16 @@ fn trigger_scopes_glue_events_to_their_database() {
         &cfg,
     )
     .unwrap();
-    assert_eq!(
-        t,
-        Trigger::Run(Scope::Databases(["cur_org".to_string()].into()))
-    );
-}
+        assert_eq!(
+            t,
+            Trigger::Run(Scope::Databases(["cur_org".to_string()].into()))
+        );
+    }
 
-#[test]
-fn trigger_ignores_unconfigured_databases_and_partitions() {
-    let cfg = producer("");
-    let t = trigger(
+    #[test]
+    fn trigger_ignores_unconfigured_databases_and_partitions() {
+        let cfg = producer("");
+        let t = trigger(
         &event(
             events::GLUE_DATABASE_CHANGE,
             json!({"databaseName": "sales_private", "typeOfChange": "CreateTable", "changedTables": ["a"]}),
@@ -103,8 +103,8 @@ fn trigger_ignores_unconfigured_databases_and_partitions() {
         &cfg,
     )
     .unwrap();
-    assert!(matches!(t, Trigger::Ignore(ref why) if why.contains("sales_private")));
-    let t = trigger(
+        assert!(matches!(t, Trigger::Ignore(ref why) if why.contains("sales_private")));
+        let t = trigger(
         &event(
             events::GLUE_TABLE_CHANGE,
             json!({"databaseName": "cur_org", "tableName": "a", "typeOfChange": "BatchCreatePartition", "changedPartitions": ["x"]}),
@@ -112,32 +112,31 @@ fn trigger_ignores_unconfigured_databases_and_partitions() {
         &cfg,
     )
     .unwrap();
-    assert!(matches!(t, Trigger::Ignore(_)));
-}
+        assert!(matches!(t, Trigger::Ignore(_)));
+    }
 
-#[test]
-fn trigger_schedule_is_all_and_junk_is_an_error() {
-    let cfg = producer("");
-    let t = trigger(
-        &json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
-        &cfg,
-    )
-    .unwrap();
-    assert_eq!(t, Trigger::Run(Scope::All));
-    let e = trigger(
-        &json!({"detail-type": "Object Created", "source": "aws.s3", "detail": {}}),
-        &cfg,
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("does not handle"), "{e}");
-    assert!(trigger(
-        &event(
-            events::GLUE_DATABASE_CHANGE,
-            json!({"typeOfChange": "CreateTable"})
-        ),
-        &cfg
-    )
-    .is_err());
-}
-
+    #[test]
+    fn trigger_schedule_is_all_and_junk_is_an_error() {
+        let cfg = producer("");
+        let t = trigger(
+            &json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}),
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(t, Trigger::Run(Scope::All));
+        let e = trigger(
+            &json!({"detail-type": "Object Created", "source": "aws.s3", "detail": {}}),
+            &cfg,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("does not handle"), "{e}");
+        assert!(trigger(
+            &event(
+                events::GLUE_DATABASE_CHANGE,
+                json!({"typeOfChange": "CreateTable"})
+            ),
+            &cfg
+        )
+        .is_err());
+    }
 }

@@ -194,8 +194,14 @@ pub async fn create_resource_link(
     target_catalog: &str,
     target_database: &str,
 ) -> AwsResult<()> {
-    create_resource_link_marked(client, name, target_catalog, target_database, "share-linker")
-        .await
+    create_resource_link_marked(
+        client,
+        name,
+        target_catalog,
+        target_database,
+        "share-linker",
+    )
+    .await
 }
 
 /// A resource link carrying `Parameters {MANAGED_BY: managed_by, LINK_TARGET:

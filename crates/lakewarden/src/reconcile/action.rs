@@ -256,9 +256,9 @@ impl<X: ExtAction> Action<X> {
 
     pub fn phase(&self) -> Phase {
         match self {
-            Action::LfRegister { .. } | Action::RamAccept { .. } | Action::RamCreateShare { .. } => {
-                Phase::Prepare
-            }
+            Action::LfRegister { .. }
+            | Action::RamAccept { .. }
+            | Action::RamCreateShare { .. } => Phase::Prepare,
             Action::CreateLink(_) => Phase::Link,
             Action::LfGrant(_) => Phase::Grant,
             Action::Policy(_) | Action::RamAssociate { .. } => Phase::Write,
@@ -424,7 +424,12 @@ impl<X: ExtAction> Plan<X> {
     }
 
     /// Plan `action`, reported as `kind target` (e.g. the check it fixes).
-    pub fn push_as(&mut self, kind: impl Into<String>, target: impl Into<String>, action: Action<X>) {
+    pub fn push_as(
+        &mut self,
+        kind: impl Into<String>,
+        target: impl Into<String>,
+        action: Action<X>,
+    ) {
         self.steps.push(Step {
             action,
             report_as: Some((kind.into(), target.into())),

@@ -38,7 +38,12 @@ pub fn report_plan<X: ExtAction>(plan: &Plan<X>, report: &mut Report) {
         );
     }
     for f in &plan.failed {
-        report.push_failed(&f.action, f.target.clone(), f.error.clone(), f.remedy.clone());
+        report.push_failed(
+            &f.action,
+            f.target.clone(),
+            f.error.clone(),
+            f.remedy.clone(),
+        );
     }
     for n in &plan.notes {
         report.note(n.clone());
@@ -92,8 +97,7 @@ async fn run_one<X: ExtAction>(
     match action {
         Action::LfGrant(_) | Action::LfRevoke(_) => unreachable!("batched by the driver"),
         Action::LfRegister { arn, role_arn } => already_if(
-            lakeformation::register_location_as(&aws.lakeformation, arn, role_arn.as_deref())
-                .await,
+            lakeformation::register_location_as(&aws.lakeformation, arn, role_arn.as_deref()).await,
             exists,
         ),
         Action::Policy(w) => policy_write::apply(aws, w).await,
@@ -224,11 +228,7 @@ pub async fn apply<X: ExtAction>(
         if crate::runtime::near_deadline() {
             break;
         }
-        let steps: Vec<&Step<X>> = plan
-            .steps
-            .iter()
-            .filter(|s| s.phase() == phase)
-            .collect();
+        let steps: Vec<&Step<X>> = plan.steps.iter().filter(|s| s.phase() == phase).collect();
         if steps.is_empty() {
             continue;
         }
@@ -308,16 +308,19 @@ pub async fn apply<X: ExtAction>(
                     &kind,
                     target,
                     "deadline: the invocation was about to time out",
-                    Some("Nothing to do: the next run (Lambda's retry or the schedule) continues".into()),
+                    Some(
+                        "Nothing to do: the next run (Lambda's retry or the schedule) continues"
+                            .into(),
+                    ),
                 );
                 left += 1;
             }
         }
         if left > 0 {
             report.incomplete = true;
-            state.first_error.get_or_insert_with(|| {
-                format!("deadline: {left} action(s) not started")
-            });
+            state
+                .first_error
+                .get_or_insert_with(|| format!("deadline: {left} action(s) not started"));
         }
     }
     state
@@ -402,7 +405,11 @@ mod tests {
         assert!(st.scratch.is_empty(), "{:?}", st.scratch);
         assert_eq!(r.count(Outcome::Skipped), 4, "{r:#?}");
         assert!(r.incomplete);
-        assert!(r.actions[0].error.as_deref().unwrap().starts_with("deadline"));
+        assert!(r.actions[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("deadline"));
         // Far from it, everything runs.
         let mut r = Report::new("t", false);
         let later = SystemTime::now() + Duration::from_secs(600);

@@ -313,8 +313,9 @@ fn foreign(doc: Option<&Value>, owner: &Ownership, desired: &[Value]) -> Vec<Val
         .unwrap_or_default()
         .into_iter()
         .filter(|s| {
-            !policy::sid(s)
-                .is_some_and(|id| owner.owns(id) || desired.iter().any(|d| policy::sid(d) == Some(id)))
+            !policy::sid(s).is_some_and(|id| {
+                owner.owns(id) || desired.iter().any(|d| policy::sid(d) == Some(id))
+            })
         })
         .collect()
 }
@@ -420,7 +421,8 @@ mod tests {
     #[test]
     fn foreign_statements_are_those_not_owned() {
         let owner = Ownership::prefix("Lakewarden");
-        let doc = json!({"Statement": [{"Sid": "Theirs"}, {"Sid": "LakewardenA"}, {"Effect": "Deny"}]});
+        let doc =
+            json!({"Statement": [{"Sid": "Theirs"}, {"Sid": "LakewardenA"}, {"Effect": "Deny"}]});
         let f = foreign(Some(&doc), &owner, &[]);
         assert_eq!(f, vec![json!({"Sid": "Theirs"}), json!({"Effect": "Deny"})]);
     }

@@ -218,10 +218,7 @@ pub fn bucket_statements(cfg: &Producer, db: &str, locations: &[S3Location]) -> 
     let bucket_arn = locations[0].bucket_arn();
     let objects: BTreeSet<String> = locations.iter().map(S3Location::objects_arn).collect();
     let whole_bucket = locations.iter().any(|l| l.prefix.is_empty());
-    let prefixes: BTreeSet<String> = locations
-        .iter()
-        .map(|l| format!("{}*", l.prefix))
-        .collect();
+    let prefixes: BTreeSet<String> = locations.iter().map(|l| format!("{}*", l.prefix)).collect();
     let [org_get, org_list, ou_get, ou_list, acc_get, acc_list] = bucket_sids(db);
     let with_prefix = |mut cond: serde_json::Map<String, Value>| -> Option<Value> {
         if !whole_bucket {
@@ -345,7 +342,10 @@ fn plan_catalog_policy(cfg: &Producer, obs: &Observed, p: &mut Plan) {
         vec![stmt],
     ) {
         Some(w) => p.push_in(crate::reconcile::Phase::Prepare, Action::Policy(w)),
-        None => p.already("glue.put_resource_policy", "Glue Data Catalog resource policy"),
+        None => p.already(
+            "glue.put_resource_policy",
+            "Glue Data Catalog resource policy",
+        ),
     }
 }
 
@@ -371,9 +371,7 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
             continue;
         }
         let stale = match &held.resource {
-            LfResource::Database { .. } | LfResource::TableWildcard { .. } => {
-                obs.gone.contains(db)
-            }
+            LfResource::Database { .. } | LfResource::TableWildcard { .. } => obs.gone.contains(db),
             LfResource::Table { name, .. } => match obs.databases.get(db) {
                 Some(tables) => !tables.iter().any(|t| &t.name == name),
                 None => true,
@@ -404,7 +402,10 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
 pub fn allowed_locations(share: &Share, db_location: Option<&str>) -> Vec<S3Location> {
     match &share.locations {
         Some(list) => list.iter().filter_map(|l| S3Location::parse(l)).collect(),
-        None => db_location.and_then(S3Location::parse).into_iter().collect(),
+        None => db_location
+            .and_then(S3Location::parse)
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -418,7 +419,10 @@ fn covering_locations(
     want: impl Fn(&Share) -> bool,
 ) -> (BTreeSet<S3Location>, Vec<(String, String, String)>) {
     let db_location = obs.db_locations.get(db).cloned().flatten();
-    let shares: Vec<&Share> = shares_for(cfg, db).into_iter().filter(|s| want(s)).collect();
+    let shares: Vec<&Share> = shares_for(cfg, db)
+        .into_iter()
+        .filter(|s| want(s))
+        .collect();
     let mut used = BTreeSet::new();
     let mut refused = Vec::new();
     if shares.is_empty() {
@@ -453,7 +457,8 @@ fn covering_locations(
                 target,
                 raw.to_string(),
                 if allowed.is_empty() {
-                    "the database has no LocationUri and its share entry lists no `locations`".into()
+                    "the database has no LocationUri and its share entry lists no `locations`"
+                        .into()
                 } else {
                     format!(
                         "outside the allowed locations ({})",
@@ -650,5 +655,3 @@ fn plan_ram(cfg: &Producer, obs: &Observed, p: &mut Plan) {
         }
     }
 }
-
-

@@ -6,8 +6,8 @@ use crate::aws::ram::ShareState;
 use crate::config::{parse, Producer};
 use crate::lf::{LfGrant, LfResource};
 use crate::policy;
-use serde_json::json;
 use crate::reconcile::{Action, Plan, PolicyTarget, PolicyWrite};
+use serde_json::json;
 
 const CAT: &str = "111111111111";
 const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc123def4";
@@ -35,7 +35,11 @@ fn observed(tables: Vec<TableInfo>) -> Observed {
         catalog_id: CAT.into(),
         region: "us-east-1".into(),
         databases,
-        db_locations: [("cur_org".to_string(), Some("s3://cur-data/cur/".to_string()))].into(),
+        db_locations: [(
+            "cur_org".to_string(),
+            Some("s3://cur-data/cur/".to_string()),
+        )]
+        .into(),
         bucket_policies: [("cur-data".to_string(), BucketPolicy::Absent)].into(),
         ..Default::default()
     }
@@ -153,7 +157,10 @@ fn a_table_outside_the_allowed_locations_is_skipped_and_alerted() {
             .find(|s| s.target == format!("table cur_org.{bad}"))
             .unwrap_or_else(|| panic!("{bad} not skipped: {:?}", p.skipped));
         assert!(s.reason.contains("refused"), "{s:?}");
-        assert!(p.attention.iter().any(|a| a.contains(&format!("cur_org.{bad}"))));
+        assert!(p
+            .attention
+            .iter()
+            .any(|a| a.contains(&format!("cur_org.{bad}"))));
     }
     // Nothing of the payroll bucket is registered or opened.
     for a in p.actions() {
@@ -267,12 +274,8 @@ fn deleted_database_revokes_database_and_table_grants() {
     obs.gone.insert("cur_org".into());
     obs.permissions
         .add(LfGrant::new(ORG, db_res(), ["DESCRIBE"], true));
-    obs.permissions.add(LfGrant::new(
-        ORG,
-        wild_res(),
-        ["SELECT", "DESCRIBE"],
-        true,
-    ));
+    obs.permissions
+        .add(LfGrant::new(ORG, wild_res(), ["SELECT", "DESCRIBE"], true));
     obs.permissions.add(LfGrant::new(
         ORG,
         tbl_res("x"),
@@ -289,9 +292,17 @@ fn bucket_policy_has_org_condition_and_scoped_prefixes() {
     let cfg = producer("");
     let obs = observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]);
     let p = plan(&cfg, &obs);
-    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = p
-        .actions()
-        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
+    let Some(Action::Policy(PolicyWrite {
+        planned: Some(doc), ..
+    })) = p.actions().find(|a| {
+        matches!(
+            a,
+            Action::Policy(PolicyWrite {
+                planned: Some(_),
+                ..
+            })
+        )
+    })
     else {
         panic!("no bucket policy planned")
     };
@@ -308,10 +319,7 @@ fn bucket_policy_has_org_condition_and_scoped_prefixes() {
         org_get["Condition"]["StringEquals"]["aws:PrincipalOrgID"],
         json!(["o-abc123def4"])
     );
-    assert_eq!(
-        org_get["Resource"],
-        json!(["arn:aws:s3:::cur-data/cur/*"])
-    );
+    assert_eq!(org_get["Resource"], json!(["arn:aws:s3:::cur-data/cur/*"]));
     let acc_list = st
         .iter()
         .find(|s| {
@@ -341,9 +349,17 @@ fn bucket_policy_merge_keeps_foreign_statement() {
         BucketPolicy::Present(json!({"Version": "2012-10-17", "Statement": [foreign.clone()]})),
     );
     let p = plan(&cfg, &obs);
-    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = p
-        .actions()
-        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
+    let Some(Action::Policy(PolicyWrite {
+        planned: Some(doc), ..
+    })) = p.actions().find(|a| {
+        matches!(
+            a,
+            Action::Policy(PolicyWrite {
+                planned: Some(_),
+                ..
+            })
+        )
+    })
     else {
         panic!()
     };
@@ -359,11 +375,17 @@ fn table_gone_from_bucket_removes_our_statements_only() {
         &cfg,
         &observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]),
     );
-    let Some(Action::Policy(PolicyWrite { planned: Some(doc), .. })) = with
-        .steps
-        .into_iter()
-        .map(|s| s.action)
-        .find(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. })))
+    let Some(Action::Policy(PolicyWrite {
+        planned: Some(doc), ..
+    })) = with.steps.into_iter().map(|s| s.action).find(|a| {
+        matches!(
+            a,
+            Action::Policy(PolicyWrite {
+                planned: Some(_),
+                ..
+            })
+        )
+    })
     else {
         panic!()
     };
@@ -403,9 +425,13 @@ fn bucket_policy_off_means_no_statement() {
         &cfg,
         &observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]),
     );
-    assert!(!p
-        .actions()
-        .any(|a| matches!(a, Action::Policy(PolicyWrite { planned: Some(_), .. }))));
+    assert!(!p.actions().any(|a| matches!(
+        a,
+        Action::Policy(PolicyWrite {
+            planned: Some(_),
+            ..
+        })
+    )));
 }
 
 fn registrations(p: &Plan) -> Vec<String> {
@@ -514,8 +540,14 @@ fn explicit_ram_share_created_then_extended() {
 fn share_names_and_arns() {
     let cfg = producer("");
     assert!(ram_share_name(&cfg.shares[0]).starts_with("lakewarden-cur"));
-    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:table/db/t").as_deref(), Some("db"));
-    assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:database/db").as_deref(), Some("db"));
+    assert_eq!(
+        db_of_glue_arn("arn:aws:glue:r:1:table/db/t").as_deref(),
+        Some("db")
+    );
+    assert_eq!(
+        db_of_glue_arn("arn:aws:glue:r:1:database/db").as_deref(),
+        Some("db")
+    );
     assert_eq!(db_of_glue_arn("arn:aws:glue:r:1:catalog"), None);
 }
 
@@ -524,9 +556,13 @@ fn a_catalog_policy_gets_the_ram_share_statement_before_the_grants() {
     let cfg = producer("");
     let mut obs = observed(tables(2));
     // No catalog policy: nothing to keep.
-    assert!(!plan(&cfg, &obs)
-        .actions()
-        .any(|a| matches!(a, Action::Policy(PolicyWrite { target: PolicyTarget::GlueCatalog, .. }))));
+    assert!(!plan(&cfg, &obs).actions().any(|a| matches!(
+        a,
+        Action::Policy(PolicyWrite {
+            target: PolicyTarget::GlueCatalog,
+            ..
+        })
+    )));
     let foreign = json!({"Sid": "ZeroEtl", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
         "Action": "glue:CreateInboundIntegration", "Resource": "*"});
     obs.catalog_policy = Some(json!({"Version": "2012-10-17", "Statement": [foreign.clone()]}));
@@ -534,10 +570,21 @@ fn a_catalog_policy_gets_the_ram_share_statement_before_the_grants() {
     let step = p
         .steps
         .iter()
-        .find(|s| matches!(&s.action, Action::Policy(PolicyWrite { target: PolicyTarget::GlueCatalog, .. })))
+        .find(|s| {
+            matches!(
+                &s.action,
+                Action::Policy(PolicyWrite {
+                    target: PolicyTarget::GlueCatalog,
+                    ..
+                })
+            )
+        })
         .expect("catalog policy write");
     assert_eq!(step.phase(), crate::reconcile::Phase::Prepare);
-    let Action::Policy(PolicyWrite { planned: Some(doc), .. }) = &step.action else {
+    let Action::Policy(PolicyWrite {
+        planned: Some(doc), ..
+    }) = &step.action
+    else {
         panic!()
     };
     let st = policy::statements(doc);
