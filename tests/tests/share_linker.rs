@@ -718,3 +718,31 @@ async fn a_table_in_the_consumers_own_bucket_opens_nothing_there() {
         );
     }
 }
+
+/// Issue 13: when the role's grants cannot be completed, the alert says why the role cannot
+/// read the shared table (`lakewarden explain`'s verdict and first failing step).
+#[tokio::test]
+async fn a_failed_role_grant_alert_carries_the_explain_verdict() {
+    let s = s2().await;
+    // Lake Formation refuses this consumer account's grants (the body names its catalog id).
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"method": "POST", "path": "/BatchGrantPermissions", "body": s.consumer.id,
+                "status": 400, "code": "AccessDeniedException",
+                "message": "refused by test", "protocol": "json"})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let err = s
+        .run(&s.config(""), ram_event(&s.consumer.id))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("failed"), "{err}");
+    let sent = moto().sent_notifications(&s.consumer.id);
+    assert!(
+        sent.iter()
+            .any(|m| m.2.contains("explain: ") && m.2.contains(&s.role) && m.2.contains("cur_org")),
+        "{sent:?}"
+    );
+}

@@ -66,8 +66,8 @@ impl Reconciler for DataZoneSubscriber {
         "The function could not tell which account it runs in; check its credentials and STS endpoint".into()
     }
 
-    fn explain_targets(&self, observed: &[Observed], _r: &Report) -> Vec<(String, TableRef)> {
-        plan::explain_targets(observed)
+    fn explain_targets(&self, _: &Config, o: &[Observed], _: &Report) -> Vec<(String, TableRef)> {
+        plan::explain_targets(o)
     }
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan<Ext> {

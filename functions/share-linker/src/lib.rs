@@ -8,6 +8,7 @@ pub mod plan;
 pub mod trigger;
 
 use lakewarden::config::Config;
+use lakewarden::explain::TableRef;
 use lakewarden::reconcile::{self, NoExt, Plan, Reconciler, Trigger};
 use lakewarden::report::Report;
 use lakewarden::runtime::{Ctx, HandlerError};
@@ -57,6 +58,10 @@ impl Reconciler for ShareLinker {
             0 => "Check the function's ram:GetResourceShareInvitations permission".into(),
             _ => "The function could not read the catalog; check its Glue, Lake Formation and IAM read permissions".into(),
         }
+    }
+
+    fn explain_targets(&self, cfg: &Config, o: &[Observed], _: &Report) -> Vec<(String, TableRef)> {
+        plan::explain_targets(cfg, o)
     }
 
     fn plan(&self, cfg: &Config, scope: &Scope, observed: &Observed, _round: usize) -> Plan {

@@ -90,6 +90,7 @@ pub trait Reconciler: Send + Sync {
     /// each (at most [`EXPLAIN_MAX`]).
     fn explain_targets(
         &self,
+        _cfg: &Config,
         _observed: &[Self::Observed],
         _report: &Report,
     ) -> Vec<(String, crate::explain::TableRef)> {
@@ -172,7 +173,7 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
     attention.extend(r.attention(&scope, &observed_all, &report));
     if !report.failures().is_empty() {
         for (principal, table) in r
-            .explain_targets(&observed_all, &report)
+            .explain_targets(&ctx.config, &observed_all, &report)
             .into_iter()
             .take(EXPLAIN_MAX)
         {

@@ -107,3 +107,37 @@ pub fn plan(cfg: &Consumer, scope: &Scope, observed: &Observed) -> Plan {
 
 #[cfg(test)]
 mod tests;
+
+/// When a run failed something: each configured role and one table of each linked share of its
+/// producer, so that the alert explains why the role cannot read it (`lakewarden explain`).
+pub fn explain_targets(
+    cfg: &lakewarden::config::Config,
+    observed: &[Observed],
+) -> Vec<(String, lakewarden::explain::TableRef)> {
+    let Some(consumer) = &cfg.consumer else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for o in observed {
+        let Observed::Catalog(c) = o else { continue };
+        for link in &consumer.links {
+            for ((producer, db), tables) in &c.tables {
+                let Some(t) = tables.first() else { continue };
+                if producer != &link.producer {
+                    continue;
+                }
+                for role in &link.roles {
+                    out.push((
+                        role.clone(),
+                        lakewarden::explain::TableRef {
+                            catalog_id: Some(producer.clone()),
+                            database: db.clone(),
+                            table: t.name.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
