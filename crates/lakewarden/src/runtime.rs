@@ -83,23 +83,47 @@ impl From<ConfigError> for HandlerError {
 
 tokio::task_local! {
     /// When the current invocation must have returned (Lambda's deadline), if known.
-    static DEADLINE: std::time::SystemTime;
+    static DEADLINE: (std::time::SystemTime, std::time::Duration);
 }
 
 /// How long before the deadline a run stops starting new writes, so that it can still report,
-/// alert and return (a write may take up to one SDK operation timeout, 60 s, in the worst case;
-/// the report and the alert need a few seconds).
+/// alert and return (the report and the alert need a few seconds; a write already started is
+/// bounded by the SDK's attempt timeout). Never more than a fifth of the time the invocation had
+/// when it began, so that a short timeout still leaves room to work.
 pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Run `f` with `deadline` as the invocation's deadline (what [`serve`] does for each event).
 pub async fn with_deadline<F: Future>(deadline: std::time::SystemTime, f: F) -> F::Output {
-    DEADLINE.scope(deadline, f).await
+    let budget = deadline
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    if budget.is_zero() {
+        // No usable deadline (a local emulator that sends none, or one already past): Lambda
+        // itself never invokes after the deadline, so none is enforced.
+        tracing::warn!("the invocation's deadline is not in the future; running without one");
+        return f.await;
+    }
+    with_deadline_and_margin(deadline, margin_for(budget), f).await
+}
+
+/// The margin for an invocation that had `budget` left when it began.
+pub fn margin_for(budget: std::time::Duration) -> std::time::Duration {
+    DEADLINE_MARGIN.min(budget / 5)
+}
+
+/// Run `f` with an explicit deadline and margin.
+pub async fn with_deadline_and_margin<F: Future>(
+    deadline: std::time::SystemTime,
+    margin: std::time::Duration,
+    f: F,
+) -> F::Output {
+    DEADLINE.scope((deadline, margin), f).await
 }
 
 /// Whether the invocation is too close to its deadline to start another write.
 pub fn near_deadline() -> bool {
     DEADLINE
-        .try_with(|d| std::time::SystemTime::now() + DEADLINE_MARGIN >= *d)
+        .try_with(|(d, margin)| std::time::SystemTime::now() + *margin >= *d)
         .unwrap_or(false)
 }
 
@@ -274,6 +298,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_margin_is_a_fifth_of_the_budget_and_at_most_twenty_seconds() {
+        use std::time::Duration;
+        assert_eq!(margin_for(Duration::from_secs(900)), DEADLINE_MARGIN);
+        assert_eq!(margin_for(Duration::from_secs(30)), Duration::from_secs(6));
+        assert_eq!(
+            margin_for(Duration::from_secs(3)),
+            Duration::from_millis(600)
+        );
+    }
+
+    #[tokio::test]
+    async fn near_deadline_only_inside_the_margin() {
+        use std::time::{Duration, SystemTime};
+        assert!(!near_deadline(), "no deadline outside an invocation");
+        let d = SystemTime::now() + Duration::from_secs(5);
+        let inside =
+            with_deadline_and_margin(d, Duration::from_secs(20), async { near_deadline() });
+        assert!(inside.await);
+        let d = SystemTime::now() + Duration::from_secs(600);
+        assert!(!with_deadline(d, async { near_deadline() }).await);
+        // A deadline already past (local emulators) is no deadline.
+        let past = SystemTime::now() - Duration::from_secs(1);
+        assert!(!with_deadline(past, async { near_deadline() }).await);
+    }
 
     #[test]
     fn config_source_forms() {

@@ -396,9 +396,11 @@ mod tests {
     #[tokio::test]
     async fn near_the_deadline_nothing_new_starts_and_the_rest_is_skipped() {
         let mut r = Report::new("t", false);
+        // 5 s left with a 20 s margin: nothing new starts.
         let soon = SystemTime::now() + Duration::from_secs(5);
-        let st = crate::runtime::with_deadline(
+        let st = crate::runtime::with_deadline_and_margin(
             soon,
+            Duration::from_secs(20),
             apply(&aws(), "111111111111", &plan(), false, &mut r),
         )
         .await;

@@ -163,10 +163,9 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
         attention.extend(plan.attention);
         observed_all.push(observed);
         if report.incomplete {
-            attention.push(format!(
-                "The run stopped before the invocation's deadline ({} s margin); the actions reported `skipped` (deadline) are done by the next run. If this repeats, raise the function's timeout or split the configuration.",
-                crate::runtime::DEADLINE_MARGIN.as_secs()
-            ));
+            attention.push(
+                "The run stopped before the invocation's deadline; the actions reported `skipped` (deadline) are done by the next run. If this repeats, raise the function's timeout or split the configuration.".to_string()
+            );
             break;
         }
     }
