@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use lakewarden::sharing::{self as plan, BucketPolicy, Observed};
 use lakewarden::aws::glue::TableInfo;
+use lakewarden::sharing::{self as plan, BucketPolicy, Observed};
 
 fn consumers(n: usize) -> Vec<String> {
     let mut v = vec![
