@@ -70,6 +70,26 @@ impl std::fmt::Display for HandlerError {
 
 impl std::error::Error for HandlerError {}
 
+impl HandlerError {
+    /// The `errorType` Lambda reports (and the dead-letter queue keeps) for this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::BadEvent(_) => "lakewarden.BadEvent",
+            HandlerError::Config(_) => "lakewarden.Config",
+            HandlerError::ActionsFailed { .. } => "lakewarden.ActionsFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type().to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 impl From<EventError> for HandlerError {
     fn from(e: EventError) -> Self {
         HandlerError::BadEvent(e)
@@ -289,7 +309,7 @@ where
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, function, "invocation failed");
-                lambda_runtime::Error::from(e.to_string())
+                lambda_runtime::Diagnostic::from(e)
             })
     }))
     .await
@@ -323,6 +343,15 @@ mod tests {
         // A deadline already past (local emulators) is no deadline.
         let past = SystemTime::now() - Duration::from_secs(1);
         assert!(!with_deadline(past, async { near_deadline() }).await);
+    }
+
+    #[test]
+    fn lambda_sees_a_meaningful_error_type() {
+        let d = lambda_runtime::Diagnostic::from(HandlerError::BadEvent(EventError(
+            "no detail".into(),
+        )));
+        assert_eq!(d.error_type, "lakewarden.BadEvent");
+        assert!(d.error_message.contains("no detail"));
     }
 
     #[test]
