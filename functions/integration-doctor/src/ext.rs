@@ -1,14 +1,12 @@
 //! The writes only integration-doctor makes; every other fix is a shared action.
 
-use lakewarden::aws::{dynamodb, glue, glue_integrations, Aws, AwsResult};
+use lakewarden::aws::{glue, glue_integrations, Aws, AwsResult};
 use lakewarden::reconcile::{ApplyState, Done, ExtAction, NoExt};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Ext {
-    /// Turn point-in-time recovery on for a source table.
-    EnablePitr { table: String },
     /// Create or update the integration resource property naming the target role.
     PutResourceProperty {
         resource_arn: String,
@@ -28,7 +26,6 @@ impl From<NoExt> for Ext {
 impl ExtAction for Ext {
     fn kind(&self) -> &'static str {
         match self {
-            Ext::EnablePitr { .. } => "dynamodb.enable_pitr",
             Ext::PutResourceProperty { .. } => "glue.integration_resource_property",
             Ext::SetDatabaseLocation { .. } => "glue.update_database",
         }
@@ -36,7 +33,6 @@ impl ExtAction for Ext {
 
     fn target(&self) -> String {
         match self {
-            Ext::EnablePitr { table } => format!("table {table}"),
             Ext::PutResourceProperty {
                 resource_arn,
                 role_arn,
@@ -50,9 +46,6 @@ impl ExtAction for Ext {
 
     fn remedy(&self) -> String {
         match self {
-            Ext::EnablePitr { table } => format!(
-                "Enable point-in-time recovery by hand (aws dynamodb update-continuous-backups --table-name {table} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true), or give the function's role dynamodb:UpdateContinuousBackups"
-            ),
             Ext::PutResourceProperty {
                 resource_arn,
                 role_arn,
@@ -68,7 +61,6 @@ impl ExtAction for Ext {
 
     async fn apply(&self, aws: &Aws, _state: &mut ApplyState) -> AwsResult<Done> {
         match self {
-            Ext::EnablePitr { table } => dynamodb::enable_pitr(&aws.dynamodb, table).await,
             Ext::PutResourceProperty {
                 resource_arn,
                 role_arn,

@@ -16,8 +16,6 @@ use crate::plan::{destination_statement, record_start, ExportState};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Ext {
-    /// Turn point-in-time recovery on (`fix_pitr`).
-    EnablePitr { table: String },
     /// `ExportTableToPointInTime` with the bucket owner and a client token per schedule time.
     StartExport {
         table: String,
@@ -50,7 +48,6 @@ impl From<NoExt> for Ext {
 impl ExtAction for Ext {
     fn kind(&self) -> &'static str {
         match self {
-            Ext::EnablePitr { .. } => "dynamodb.enable_pitr",
             Ext::StartExport { .. } => "dynamodb.export_table",
             Ext::SaveState { .. } => "dynamodb.save_state",
         }
@@ -58,7 +55,6 @@ impl ExtAction for Ext {
 
     fn target(&self) -> String {
         match self {
-            Ext::EnablePitr { table } => format!("table {table}"),
             Ext::StartExport { table, request, .. } => format!(
                 "table {table} -> s3://{}/{} (owner {}{})",
                 request.bucket,
@@ -75,7 +71,6 @@ impl ExtAction for Ext {
 
     fn remedy(&self) -> String {
         match self {
-            Ext::EnablePitr { table } => format!("Enable point-in-time recovery on {table} (aws dynamodb update-continuous-backups) or give the function dynamodb:UpdateContinuousBackups"),
             Ext::StartExport {
                 request,
                 source_account,
@@ -95,7 +90,6 @@ impl ExtAction for Ext {
 
     fn phase(&self) -> Phase {
         match self {
-            Ext::EnablePitr { .. } => Phase::Prepare,
             Ext::StartExport { .. } => Phase::Write,
             Ext::SaveState { .. } => Phase::Finally,
         }
@@ -103,9 +97,6 @@ impl ExtAction for Ext {
 
     async fn apply(&self, aws: &Aws, shared: &mut ApplyState) -> AwsResult<Done> {
         match self {
-            Ext::EnablePitr { table } => dynamodb::enable_pitr(&aws.dynamodb, table)
-                .await
-                .map(|()| Done::Applied),
             Ext::StartExport {
                 request, state_key, ..
             } => {

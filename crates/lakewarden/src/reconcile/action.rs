@@ -179,6 +179,10 @@ pub enum Action<X = NoExt> {
         resources: Vec<String>,
         principals: Vec<String>,
     },
+    /// Turn DynamoDB point-in-time recovery on for a table (exports and zero-ETL need it).
+    DynamoEnablePitr {
+        table: String,
+    },
     /// Tell DataZone how a subscription grant went. With `downgrade_on_failure`, a GRANTED /
     /// REVOKED becomes GRANT_FAILED / REVOKE_FAILED with the first failure of this apply.
     DataZoneGrantStatus {
@@ -207,6 +211,7 @@ impl<X: ExtAction> Action<X> {
             Action::RamAssociate { .. } => "ram.associate",
             Action::RamDisassociate { .. } => "ram.disassociate",
             Action::DataZoneGrantStatus { .. } => "datazone.grant_status",
+            Action::DynamoEnablePitr { .. } => "dynamodb.enable_pitr",
             Action::Ext(x) => x.kind(),
         }
     }
@@ -250,6 +255,7 @@ impl<X: ExtAction> Action<X> {
                 status,
                 ..
             } => format!("grant {grant} asset {asset} -> {status}"),
+            Action::DynamoEnablePitr { table } => format!("table {table}"),
             Action::Ext(x) => x.target(),
         }
     }
@@ -258,7 +264,8 @@ impl<X: ExtAction> Action<X> {
         match self {
             Action::LfRegister { .. }
             | Action::RamAccept { .. }
-            | Action::RamCreateShare { .. } => Phase::Prepare,
+            | Action::RamCreateShare { .. }
+            | Action::DynamoEnablePitr { .. } => Phase::Prepare,
             Action::CreateLink(_) => Phase::Link,
             Action::LfGrant(_) => Phase::Grant,
             Action::Policy(_) | Action::RamAssociate { .. } => Phase::Write,
@@ -306,6 +313,9 @@ impl<X: ExtAction> Action<X> {
             ),
             Action::DataZoneGrantStatus { grant, .. } => format!(
                 "Check the subscription grant {grant} in the DataZone portal; the function's role needs datazone:UpdateSubscriptionGrantStatus in the domain"
+            ),
+            Action::DynamoEnablePitr { table } => format!(
+                "Enable point-in-time recovery by hand (aws dynamodb update-continuous-backups --table-name {table} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true), or give the function's role dynamodb:UpdateContinuousBackups"
             ),
             Action::Ext(x) => x.remedy(),
         }
@@ -612,6 +622,7 @@ impl<X: ExtAction> Action<X> {
                 target_name,
                 downgrade_on_failure,
             },
+            Action::DynamoEnablePitr { table } => Action::DynamoEnablePitr { table },
             Action::Ext(x) => Action::Ext(x.into()),
         }
     }

@@ -8,7 +8,7 @@
 //! - identical actions planned twice (two checks fixed by one write) are written once;
 //! - every step ends up in the report; a failure never stops the others.
 
-use crate::aws::{datazone, glue, lakeformation, ram, Aws, AwsError, AwsResult};
+use crate::aws::{datazone, dynamodb, glue, lakeformation, ram, Aws, AwsError, AwsResult};
 use crate::report::{Outcome, Report};
 
 use super::action::{Action, ApplyState, Done, ExtAction, Link, Phase, Plan, Step};
@@ -200,6 +200,9 @@ async fn run_one<X: ExtAction>(
             .await
             .map(|_| Done::Applied)
         }
+        Action::DynamoEnablePitr { table } => dynamodb::enable_pitr(&aws.dynamodb, table)
+            .await
+            .map(|()| Done::Applied),
         Action::Ext(x) => x.apply(aws, state).await,
     }
 }

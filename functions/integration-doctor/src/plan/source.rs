@@ -8,7 +8,6 @@ use lakewarden::reconcile::{Action, PolicyTarget, PolicyWrite};
 use serde_json::{json, Value};
 
 use super::{check, Check, Diagnosis, SourceObs, Verdict, GLUE, SID_PREFIX};
-use crate::ext::Ext;
 
 pub const EXPORT_ACTIONS: [&str; 3] = [
     "dynamodb:ExportTableToPointInTime",
@@ -48,9 +47,9 @@ pub fn source_checks(cfg: &IntegrationSource, obs: &SourceObs, o: &Diagnosis) ->
         check(
             "source.pitr",
             t.clone(),
-            Verdict::Fixable(Action::Ext(Ext::EnablePitr {
+            Verdict::Fixable(Action::DynamoEnablePitr {
                 table: cfg.table.clone(),
-            })),
+            }),
             "point-in-time recovery is disabled",
         )
     });

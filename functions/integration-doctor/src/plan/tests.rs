@@ -49,7 +49,7 @@ fn a_bare_source_needs_pitr_and_the_table_policy_of_the_seed() {
     );
     assert_eq!(
         fixable(&checks, "source.pitr"),
-        Action::Ext(Ext::EnablePitr { table: "tx".into() })
+        Action::DynamoEnablePitr { table: "tx".into() }
     );
     let Action::Policy(w) = fixable(&checks, "source.table_policy") else {
         panic!()
@@ -303,7 +303,7 @@ fn bare(o: &mut Diagnosis, c: &Integrations) {
 fn apply_to(o: &mut Diagnosis, p: &Plan<Ext>) {
     for a in p.actions() {
         match a {
-            Action::Ext(Ext::EnablePitr { .. }) => o.sources[0].pitr = true,
+            Action::DynamoEnablePitr { .. } => o.sources[0].pitr = true,
             Action::Ext(Ext::SetDatabaseLocation { location, .. }) => {
                 o.targets[0].db.as_mut().unwrap().location_uri = Some(location.clone())
             }

@@ -236,9 +236,9 @@ fn export_request(
         return None;
     }
     if !obs.pitr {
-        p.push(Action::Ext(Ext::EnablePitr {
+        p.push(Action::DynamoEnablePitr {
             table: e.table.clone(),
-        }));
+        });
     }
     let incremental = incremental_window(p, e, state, at)?;
     Some(ExportRequest {

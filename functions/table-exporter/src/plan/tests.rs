@@ -130,8 +130,11 @@ fn pitr_off_is_fixed_or_alerted() {
     let mut obs = ready();
     obs.pitr = false;
     let fixed = plan_one(&export("    fix_pitr: true\n"), &obs, &at(), SRC);
-    assert!(matches!(exts(&fixed)[0], Ext::EnablePitr { .. }));
-    assert!(matches!(exts(&fixed)[1], Ext::StartExport { .. }));
+    assert!(matches!(
+        fixed.steps[0].action,
+        Action::DynamoEnablePitr { .. }
+    ));
+    assert!(matches!(exts(&fixed)[0], Ext::StartExport { .. }));
     // The driver runs PITR before the export, and the state record after both.
     let phases: Vec<Phase> = fixed.steps.iter().map(|s| s.phase()).collect();
     assert_eq!(phases, [Phase::Prepare, Phase::Write, Phase::Finally]);
@@ -526,7 +529,7 @@ fn apply_to_model(cfg: &Config, plan: &Plan<Ext>, obs: &mut Observed, n: &mut us
                 obs.destinations
                     .insert(bucket.clone(), Ok(w.planned.clone()));
             }
-            Action::Ext(Ext::EnablePitr { table }) => {
+            Action::DynamoEnablePitr { table } => {
                 for e in cfg.exports.iter().flatten().filter(|e| &e.table == table) {
                     if let Some(Ok(o)) = obs.exports.get_mut(&state_key(e)) {
                         o.pitr = true;
