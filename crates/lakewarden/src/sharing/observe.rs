@@ -49,8 +49,38 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
             db_locations.insert(db.clone(), location);
             let tables = glue::get_tables(&aws.glue, None, &db).await?;
             databases.insert(db, tables);
-        } else {
+        } else if glue::get_database(&aws.glue, None, &db).await?.is_none() {
+            // Positive evidence only: a database missing from a (permission-filtered) listing
+            // is gone when GetDatabase answers EntityNotFoundException.
             gone.insert(db);
+        }
+    }
+    // Named-table grants on tables the listing did not return: gone only when GetTable
+    // answers EntityNotFoundException (never because a listing came back short).
+    let mut gone_tables = BTreeSet::new();
+    for g in permissions.iter() {
+        if let crate::lf::LfResource::Table {
+            catalog_id: c,
+            database,
+            name,
+        } = &g.resource
+        {
+            let listed =
+                databases
+                    .get(database)
+                    .is_some_and(|ts: &Vec<crate::aws::glue::TableInfo>| {
+                        ts.iter().any(|t| &t.name == name)
+                    });
+            if c == &catalog_id
+                && databases.contains_key(database)
+                && !listed
+                && !gone_tables.contains(&(database.clone(), name.clone()))
+                && glue::get_table(&aws.glue, None, database, name)
+                    .await?
+                    .is_none()
+            {
+                gone_tables.insert((database.clone(), name.clone()));
+            }
         }
     }
 
@@ -128,6 +158,7 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         databases,
         db_locations,
         gone,
+        gone_tables,
         permissions,
         registered,
         bucket_policies,

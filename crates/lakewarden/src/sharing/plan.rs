@@ -59,6 +59,8 @@ pub struct Observed {
     pub db_locations: BTreeMap<String, Option<String>>,
     /// In-scope databases that do not exist (deleted).
     pub gone: BTreeSet<String>,
+    /// (database, table) of named-table grants whose table GetTable says does not exist.
+    pub gone_tables: BTreeSet<(String, String)>,
     pub permissions: LfState,
     /// Registered data-location ARNs.
     pub registered: Vec<String>,
@@ -372,10 +374,9 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
         }
         let stale = match &held.resource {
             LfResource::Database { .. } | LfResource::TableWildcard { .. } => obs.gone.contains(db),
-            LfResource::Table { name, .. } => match obs.databases.get(db) {
-                Some(tables) => !tables.iter().any(|t| &t.name == name),
-                None => true,
-            },
+            LfResource::Table { name, .. } => {
+                obs.gone.contains(db) || obs.gone_tables.contains(&(db.to_string(), name.clone()))
+            }
             LfResource::DataLocation { .. } => false,
         };
         if !stale {

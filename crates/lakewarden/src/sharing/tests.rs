@@ -240,6 +240,14 @@ fn only_missing_permissions_are_granted() {
 fn deleted_table_grants_are_revoked_but_foreign_grants_stay() {
     let cfg = producer("");
     let mut obs = observed(vec![table("cur_org", "kept", "s3://cur-data/cur/kept/")]);
+    // Without positive evidence (GetTable's EntityNotFoundException) nothing is revoked.
+    obs.permissions.add(LfGrant::new(
+        "222222222222",
+        tbl_res("unlisted"),
+        ["SELECT", "DESCRIBE"],
+        true,
+    ));
+    obs.gone_tables.insert(("cur_org".into(), "dropped".into()));
     obs.permissions.add(LfGrant::new(
         "222222222222",
         tbl_res("dropped"),
@@ -256,6 +264,7 @@ fn deleted_table_grants_are_revoked_but_foreign_grants_stay() {
     let revokes = p.revokes();
     assert_eq!(revokes.len(), 1, "{revokes:?}");
     assert_eq!(revokes[0].principal, "222222222222");
+    assert_eq!(revokes[0].resource, tbl_res("dropped"));
     // ALTER was not granted by lakewarden: it is not revoked.
     assert_eq!(
         revokes[0].permissions,
