@@ -84,7 +84,7 @@ fn already_if(res: AwsResult<()>, already: impl Fn(&AwsError) -> bool) -> AwsRes
 }
 
 fn exists(e: &AwsError) -> bool {
-    e.is_code("AlreadyExistsException")
+    e.is_already_exists()
 }
 
 /// Carry out one action that is not a batched Lake Formation grant or revoke.
@@ -138,9 +138,7 @@ async fn run_one<X: ExtAction>(
             AwsError::is_not_found,
         ),
         Action::RamAccept { arn, .. } => {
-            already_if(ram::accept_invitation(&aws.ram, arn).await, |e| {
-                e.is_code("ResourceShareInvitationAlreadyAcceptedException")
-            })
+            already_if(ram::accept_invitation(&aws.ram, arn).await, exists)
         }
         Action::RamCreateShare {
             name,

@@ -161,8 +161,12 @@ pub struct Versioned {
 }
 
 fn parse(text: &str, what: &str) -> AwsResult<Value> {
-    policy::parse_document(text)
-        .map_err(|e| AwsError::new(Some("MalformedPolicy"), format!("{what}: {e}")))
+    policy::parse_document(text).map_err(|e| {
+        AwsError::local(
+            crate::aws::LocalKind::MalformedPolicy,
+            format!("{what}: {e}"),
+        )
+    })
 }
 
 /// Read the document as it is now.
@@ -320,17 +324,10 @@ fn foreign(doc: Option<&Value>, owner: &Ownership, desired: &[Value]) -> Vec<Val
         .collect()
 }
 
-fn is_conditional_failure(e: &AwsError) -> bool {
-    e.code.as_deref().is_some_and(|c| {
-        matches!(
-            c,
-            "ConditionCheckFailureException"
-                | "ConcurrentModificationException"
-                | "PolicyNotFoundException"
-                | "ResourceInUseException"
-                | "ConditionalCheckFailedException"
-        )
-    })
+/// A write lost to a concurrent change (re-read and merge again). DynamoDB's
+/// `ResourceInUseException` on PutResourcePolicy means another policy update is in progress.
+fn lost_race(e: &AwsError) -> bool {
+    e.is_conditional_failure() || e.is_code("ResourceInUseException")
 }
 
 /// Merge into the fresh document and write; see the module documentation.
@@ -348,7 +345,7 @@ pub async fn apply(aws: &Aws, w: &PolicyWrite) -> AwsResult<Done> {
         }
         match write(aws, &w.target, &merged, fresh.version.as_deref()).await {
             Ok(()) => wrote = true,
-            Err(e) if is_conditional_failure(&e) => {
+            Err(e) if lost_race(&e) => {
                 // Someone changed the document since we read it: read again and merge again.
                 last_err = Some(e);
                 continue;

@@ -147,7 +147,10 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
 
     let catalog_policy = match glue_policy::get_catalog_policy(&aws.glue).await? {
         Some((text, _hash)) => Some(policy::parse_document(&text).map_err(|e| {
-            crate::AwsError::new(Some("MalformedPolicy"), format!("catalog policy: {e}"))
+            crate::AwsError::local(
+                crate::aws::LocalKind::MalformedPolicy,
+                format!("catalog policy: {e}"),
+            )
         })?),
         None => None,
     };
