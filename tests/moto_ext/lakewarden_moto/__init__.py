@@ -17,9 +17,12 @@ EXTENSIONS = [
     "ram_invitations",
     "lf_catalog_policy",
     "glue_shared",
+    "glue_pages",  # after glue_shared: pages whatever answers GetTables / GetDatabases
     "dynamodb_exports",
     "glue_integrations",
     "datazone",
     "events_test_pattern",
     "cfn_resources",
+    "policy_limits",
+    "write_races",
 ]
