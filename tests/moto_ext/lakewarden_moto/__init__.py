@@ -11,6 +11,7 @@ EXTENSIONS = [
     "faults",
     "lf_fixes",
     "lf_regrant",
+    "lf_received",
     "lf_settings",
     "lf_register",
     "ram_ext",
