@@ -18,6 +18,8 @@ pub const CONFIG_ENV: &str = "LAKEWARDEN_CONFIG";
 pub const ALERT_TOPIC_ENV: &str = "LAKEWARDEN_ALERT_TOPIC_ARN";
 /// Optional: `true` forces a dry run whatever the document says.
 pub const DRY_RUN_ENV: &str = "LAKEWARDEN_DRY_RUN";
+/// Optional: catalog-sharer's fan-out queue URL when `producer.fanout_queue_url` is not set.
+pub const FANOUT_QUEUE_ENV: &str = "LAKEWARDEN_FANOUT_QUEUE_URL";
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +64,11 @@ pub struct Alerts {
 #[serde(deny_unknown_fields)]
 pub struct Producer {
     pub shares: Vec<Share>,
+    /// Scheduled fan-out (catalog-sharer): the SQS queue URL on which the scheduled reconcile
+    /// enqueues one message per configured database; falls back to `LAKEWARDEN_FANOUT_QUEUE_URL`.
+    /// Without either, the schedule reconciles every database in one invocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fanout_queue_url: Option<String>,
 }
 
 fn default_db_perms() -> Vec<String> {
@@ -384,6 +391,18 @@ pub fn validate(cfg: &Config) -> Vec<String> {
     if let Some(p) = &cfg.producer {
         if p.shares.is_empty() {
             out.push("producer.shares: must list at least one share".into());
+        }
+        if let Some(q) = &p.fanout_queue_url {
+            let path = q
+                .strip_prefix("https://")
+                .or_else(|| q.strip_prefix("http://"))
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(_, path)| path);
+            if !path.is_some_and(|seg| !seg.is_empty() && !seg.ends_with('/')) {
+                out.push(format!(
+                    "producer.fanout_queue_url: `{q}` is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
+                ));
+            }
         }
         for (i, s) in p.shares.iter().enumerate() {
             let at = format!("producer.shares[{i}]");

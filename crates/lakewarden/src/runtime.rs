@@ -284,11 +284,17 @@ pub async fn load_config_from(aws: &Aws, source: &ConfigSource) -> Result<Config
     config::parse(&text, &origin)
 }
 
-/// The whole `main` of a function: tracing, clients, configuration, then the Lambda loop.
-pub async fn serve<F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_runtime::Error>
+/// The whole `main` of a function: tracing, clients, configuration, then the Lambda loop. The
+/// handler returns a [`Report`], or any other response Lambda must read (catalog-sharer answers
+/// an SQS batch with its `batchItemFailures`).
+pub async fn serve<F, Fut, O>(
+    function: &'static str,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(&'static Ctx, Value) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Report, HandlerError>> + Send + 'static,
+    Fut: Future<Output = Result<O, HandlerError>> + Send + 'static,
+    O: serde::Serialize + Send + 'static,
 {
     init_tracing();
     let aws = Aws::from_env().await;

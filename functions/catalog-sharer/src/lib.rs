@@ -2,6 +2,7 @@
 //! (producer side of scenario S2). The sharing logic is `lakewarden::sharing`; this crate is
 //! its trigger.
 
+pub mod fanout;
 pub mod trigger;
 
 use lakewarden::config::Config;
@@ -55,7 +56,23 @@ impl Reconciler for CatalogSharer {
     }
 }
 
-/// Handle one event (Glue catalog change or scheduled reconcile).
+/// Handle one event (Glue catalog change or scheduled reconcile). With a fan-out queue, the
+/// schedule enqueues the configured databases instead of sharing them itself.
 pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
-    reconcile::run(&CatalogSharer, ctx, event).await
+    match fanout::queue_url(&ctx.config).filter(|_| trigger::is_schedule(&event)) {
+        Some(queue_url) => reconcile::run(&fanout::FanOut { queue_url }, ctx, event).await,
+        None => reconcile::run(&CatalogSharer, ctx, event).await,
+    }
+}
+
+/// What Lambda invokes: an SQS batch of the fan-out, or any other event ([`handle`]).
+pub async fn invoke(ctx: &Ctx, event: Value) -> Result<fanout::Response, HandlerError> {
+    match fanout::sqs_event(&event) {
+        Some(batch) => Ok(fanout::Response::Batch(
+            fanout::handle_batch(ctx, batch?).await,
+        )),
+        None => Ok(fanout::Response::Report(Box::new(
+            handle(ctx, event).await?,
+        ))),
+    }
 }

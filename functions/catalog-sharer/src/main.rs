@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lakewarden::runtime::serve(catalog_sharer::FUNCTION, catalog_sharer::handle).await
+    lakewarden::runtime::serve(catalog_sharer::FUNCTION, catalog_sharer::invoke).await
 }

@@ -15,8 +15,17 @@ const PARTITION_CHANGES: &[&str] = &[
     "BatchDeletePartition",
 ];
 
-/// Decide what an event asks for. Errors mean a malformed or unsupported event.
+/// Whether the event is the scheduled reconcile.
+pub fn is_schedule(event: &Value) -> bool {
+    events::envelope(event).is_ok_and(|env| events::is_scheduled(&env))
+}
+
+/// Decide what an event asks for. Errors mean a malformed or unsupported event. An SQS record
+/// of the scheduled fan-out (see [`crate::fanout`]) asks for its database, when configured.
 pub fn trigger(event: &Value, cfg: &Producer) -> Result<Trigger<Scope>, EventError> {
+    if let Some(t) = crate::fanout::record_trigger(event, cfg) {
+        return t;
+    }
     let env = events::envelope(event)?;
     if events::is_scheduled(&env) {
         return Ok(Trigger::Run(Scope::All));

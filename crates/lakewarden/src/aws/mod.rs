@@ -19,6 +19,7 @@ pub mod pages;
 pub mod ram;
 pub mod s3;
 pub mod sns;
+pub mod sqs;
 pub mod ssm;
 
 use std::error::Error as StdError;
@@ -518,6 +519,7 @@ pub struct Aws {
     pub datazone: aws_sdk_datazone::Client,
     pub sts: aws_sdk_sts::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub counter: ApiCounter,
     pub region: String,
     account: std::sync::Arc<OnceCell<String>>,
@@ -580,6 +582,7 @@ impl Aws {
             datazone: client!(aws_sdk_datazone, sdk, counter),
             sts: client!(aws_sdk_sts, sdk, counter),
             ssm: client!(aws_sdk_ssm, sdk, counter),
+            sqs: client!(aws_sdk_sqs, sdk, counter),
             counter,
             region: sdk
                 .region()
