@@ -16,6 +16,7 @@ EXTENSIONS = [
     "lf_register",
     "ram_ext",
     "ram_invitations",
+    "ram_shared_view",  # after ram_invitations: a deleted share stays listed DELETED; ListResources
     "lf_catalog_policy",
     "glue_shared",
     "glue_pages",  # after glue_shared: pages whatever answers GetTables / GetDatabases
