@@ -48,9 +48,10 @@ def function(server, account, **props):
 
 
 def test_a_type_moto_cannot_create_fails_the_stack(server, account):
+    # (AWS::LakeFormation::DataLakeSettings is emulated by cfn_lakeformation.py.)
     message = refused(server, account, {
-        "Settings": {"Type": "AWS::LakeFormation::DataLakeSettings", "Properties": {}}})
-    assert "AWS::LakeFormation::DataLakeSettings" in message
+        "Tag": {"Type": "AWS::LakeFormation::Tag", "Properties": {"TagKey": "k", "TagValues": ["v"]}}})
+    assert "AWS::LakeFormation::Tag" in message
 
 
 def test_alarm_subscription_and_invoke_config_are_created(server, account):

@@ -25,6 +25,7 @@ EXTENSIONS = [
     "datazone",
     "events_test_pattern",
     "cfn_resources",
+    "cfn_lakeformation",
     "policy_limits",
     "write_races",
 ]
