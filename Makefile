@@ -10,7 +10,7 @@ EVENT ?= tests/events/scheduled.json
 FUNCTION ?= catalog-sharer
 PORT ?= 9001
 
-.PHONY: all venv test test-python test-infra test-rust lint build package stackset-commands demo bench test-faults moto-start moto-stop invoke clean zip-sizes
+.PHONY: all venv test test-python test-infra test-rust test-iam lint build package stackset-commands demo bench test-faults moto-start moto-stop invoke clean zip-sizes
 
 all: test
 
@@ -22,8 +22,9 @@ $(STAMP): tests/requirements.txt
 venv: $(STAMP)
 
 ## test: moto extension tests, every template deployed into moto, then unit + integration tests of
-## every crate (moto per test binary)
+## every crate (moto per test binary), then the templates' roles against what the tests called
 test: venv test-python test-infra test-rust
+	@$(MAKE) --no-print-directory test-iam
 
 test-python: venv
 	PYTHONPATH=tests/moto_ext $(PY) -m pytest -q tests/moto_ext
@@ -32,8 +33,17 @@ test-python: venv
 test-infra: venv
 	PYTHONPATH=tests/moto_ext $(PY) -m pytest -q tests/infra
 
+# Each test process records its reports' api_operations in target/api-operations/<pid>.jsonl
+# (tests/src/lib.rs); a fresh directory per run, so test-iam sees this run's calls only.
 test-rust: venv
+	rm -rf target/api-operations
 	cargo test --workspace --locked
+
+## test-iam: every template's role allows each operation its function called in the integration
+## tests, and nothing they never call unless tests/infra/iam-check.yaml says why (run after
+## test-rust; tests/infra/check_iam.py)
+test-iam: venv
+	$(PY) tests/infra/check_iam.py
 
 ## lint: cfn-lint (0 errors, 0 warnings), checkov (0 failed checks), clippy -D warnings, rustfmt
 ## checkov pins a boto3 that moto's cannot share, so it lives in its own venv, .venv/checkov.

@@ -16,6 +16,7 @@ Server = _moto_ext.Server
 
 @pytest.fixture(scope="module")
 def server():
-    s = Server()
+    # AWS managed policies served: the grantor roles attach AWSLakeFormationCrossAccountManager.
+    s = Server("--managed-policies")
     yield s
     s.stop()

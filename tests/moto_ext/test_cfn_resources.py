@@ -118,6 +118,22 @@ def test_role_policies_are_json_and_validated(server, account):
     assert "Role" in refused(server, account, {"Role": role})
 
 
+def test_managed_policy_arns_are_attached_or_the_stack_fails(server, account):
+    # AWS::IAM::Role ManagedPolicyArns: "A list of Amazon Resource Names (ARNs) of the IAM managed
+    # policies that you want to attach to the role" (CloudFormation resource reference); IAM's
+    # AttachRolePolicy answers NoSuchEntity for a policy that does not exist.
+    iam = server.client("iam", account)
+    mine = iam.create_policy(PolicyName="mine", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))["Policy"]["Arn"]
+    role = json.loads(json.dumps(ROLE))
+    role["Properties"]["ManagedPolicyArns"] = [mine]
+    ids = deploy(server, account, {"Role": role}, name="managed")
+    attached = iam.list_attached_role_policies(RoleName=ids["Role"])["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [mine]
+    role["Properties"]["ManagedPolicyArns"] = [f"arn:aws:iam::{account}:policy/missing"]
+    assert "ManagedPolicyArns" in refused(server, account, {"Role": role})
+
+
 def test_key_policy_is_a_json_string(server, account):
     policy = {"Version": "2012-10-17", "Statement": [{"Sid": "Root", "Effect": "Allow",
               "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}

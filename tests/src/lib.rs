@@ -207,6 +207,51 @@ fn base_config(endpoint: &str, creds: aws_credential_types::Credentials) -> SdkC
         .build()
 }
 
+/// Where every report of this test process is recorded: `target/api-operations/<pid>.jsonl`
+/// (or `$LAKEWARDEN_API_OPERATIONS_DIR/<pid>.jsonl`), one JSON line per report with its function
+/// and `api_operations`. `make test-iam` (tests/infra/check_iam.py) holds the templates' roles
+/// against them after `cargo test`.
+pub fn api_operations_file() -> PathBuf {
+    let dir = std::env::var_os("LAKEWARDEN_API_OPERATIONS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/api-operations"));
+    dir.join(format!("{}.jsonl", std::process::id()))
+}
+
+static RECORD_LOCK: Mutex<()> = Mutex::new(());
+
+/// The report observer the harness installs (see [`api_operations_file`]).
+fn record_report(report: &lakewarden::report::Report) {
+    let line = serde_json::json!({
+        "function": report.function,
+        "api_operations": report.api_operations,
+        "test_binary": std::env::current_exe().ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())),
+    });
+    let path = api_operations_file();
+    let _guard = RECORD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let written = std::fs::create_dir_all(path.parent().expect("a directory"))
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+        })
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        panic!(
+            "cannot record the report's api_operations in {}: {e}",
+            path.display()
+        );
+    }
+}
+
+/// Record every report of this process (idempotent; called wherever a test gets an account or
+/// a context).
+pub fn record_reports() {
+    lakewarden::runtime::observe_reports(record_report);
+}
+
 /// An account of the moto server: SDK configuration and lakewarden's clients acting in it.
 #[derive(Clone)]
 pub struct Account {
@@ -223,6 +268,7 @@ pub async fn account(account_id: &str) -> Account {
 /// [`account`] on a given server (for a test binary that starts its own, e.g. with
 /// `start_moto(&["--managed-policies"])`).
 pub async fn account_on(m: &Moto, account_id: &str) -> Account {
+    record_reports();
     let boot = base_config(
         &m.endpoint,
         aws_credential_types::Credentials::new("test", "test", None, None, "static"),
@@ -260,6 +306,7 @@ pub async fn fresh_account() -> Account {
 impl Account {
     /// A handler context acting in this account with the given configuration (YAML or JSON).
     pub fn ctx(&self, config: &str) -> Ctx {
+        record_reports();
         let cfg: Config = lakewarden::config::parse(config, "test").expect("test config");
         Ctx::new(cfg, Aws::new(&self.sdk))
     }

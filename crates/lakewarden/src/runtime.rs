@@ -151,6 +151,16 @@ pub fn near_deadline() -> bool {
 /// person, log the report as one JSON line carrying its CloudWatch metrics (embedded metric
 /// format), and return an error when any action failed, the run did not finish, or the alert
 /// could not be published (so Lambda retries and the DLQ sees it).
+/// A process-wide observer of every finished report (set once; the functions' binaries never set
+/// it). The integration tests record each report's `api_operations` with it, to hold the
+/// templates' roles against what each function really calls (`make test-iam`).
+static REPORT_OBSERVER: std::sync::OnceLock<fn(&Report)> = std::sync::OnceLock::new();
+
+/// Set the [`REPORT_OBSERVER`] (the first call wins).
+pub fn observe_reports(observer: fn(&Report)) {
+    let _ = REPORT_OBSERVER.set(observer);
+}
+
 pub async fn finish(
     ctx: &Ctx,
     mut report: Report,
@@ -182,6 +192,9 @@ pub async fn finish(
     }
     report.set_calls(&ctx.aws.counter, since);
     report.compact();
+    if let Some(observe) = REPORT_OBSERVER.get() {
+        observe(&report);
+    }
     let emf = crate::metrics::emf(
         &report,
         since.elapsed_ms(),

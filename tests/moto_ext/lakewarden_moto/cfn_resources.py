@@ -16,6 +16,9 @@
 - `AWS::IAM::Role` `Policies` were stored as Python objects, so `GetRolePolicy` answered a
   document the SDKs cannot parse, and were never validated; they are stored as JSON and checked
   with moto's own policy validator, as `PutRolePolicy` does (IAM refuses a malformed document).
+- `AWS::IAM::Role` `ManagedPolicyArns` were dropped (the role came back with nothing attached):
+  each is attached, and a policy IAM does not have fails the stack (AWS managed policies exist
+  when the server runs with --managed-policies).
 - `AWS::KMS::Key` `KeyPolicy` was stored as an object (`GetKeyPolicy` must answer a JSON string).
 - `!If [Condition, X, !Ref AWS::NoValue]` as a list element left a `null` in the list; CloudFormation
   removes the element (e.g. an optional statement of a policy).
@@ -288,7 +291,20 @@ def _policies_as_json():
                 raise _error(f"AWS::IAM::Role {kwargs.get('LogicalId')} policy {policy.get('PolicyName')}: "
                              f"{getattr(e, 'message', e)}")
             policy["PolicyDocument"] = doc
-        return original_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        role = original_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        # ManagedPolicyArns were dropped: attach each (IAM refuses a policy that does not exist;
+        # AWS managed ones exist only when the server serves them, --managed-policies).
+        from moto.iam.models import iam_backends
+        from moto.utilities.utils import get_partition
+
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
+            try:
+                backend.attach_role_policy(arn, role.name)
+            except Exception as e:
+                raise _error(f"AWS::IAM::Role {kwargs.get('LogicalId')} ManagedPolicyArns {arn}: "
+                             f"{getattr(e, 'message', e)}")
+        return role
 
     Role.create_from_cloudformation_json = classmethod(create_role)
 

@@ -26,6 +26,15 @@ pub fn env_statements(cfg: &DataZone, region: &str, account: &str) -> Vec<Value>
     let mut out = vec![json!({"Sid": format!("{ENV_SID}Glue"), "Effect": "Allow",
         "Action": ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
         "Resource": glue_res})];
+    // Reads of Lake Formation-registered locations go through Lake Formation's credential
+    // vending: the engine calls GetDataAccess as the role, which IAM must allow. Lake Formation
+    // has no resource-level permissions, so its Resource is "*"; what the role may read is
+    // still decided by its Lake Formation grants.
+    out.push(
+        json!({"Sid": format!("{ENV_SID}LakeFormation"), "Effect": "Allow",
+            "Action": "lakeformation:GetDataAccess", "Resource": "*"
+        }),
+    );
     if !locs.is_empty() {
         let objects: BTreeSet<String> = locs.iter().map(S3Location::objects_arn).collect();
         let buckets: BTreeSet<String> = locs.iter().map(S3Location::bucket_arn).collect();

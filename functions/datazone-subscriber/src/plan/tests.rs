@@ -735,6 +735,14 @@ fn an_environment_gets_locations_grants_and_policy_and_the_boundary_stays() {
     assert!(policy::statements(&document)
         .iter()
         .all(|s| s["Sid"].as_str().unwrap().starts_with("Lakewarden")));
+    // Reads through Lake Formation need the credential vending call (AWS: "Underlying data
+    // access control", lake-formation/latest/dg/access-control-underlying-data.html).
+    assert!(policy::allows(
+        &policy::statements(&document),
+        None,
+        "lakeformation:GetDataAccess",
+        "*"
+    ));
     // Nothing touches the boundary without boundary_copy; the report says it blocks ListBucket.
     assert!(exts(&p).is_empty());
     let eval = p
