@@ -53,7 +53,8 @@ def zip_bytes():
 # (account, template, parameters): realistic parameters, the demo configuration of the account.
 DEPLOYMENTS = [
     (SRC, "state-table", {}),
-    (SRC, "producer", {"ConfigYaml": demo_config(SRC), "AlertEmail": "data-platform@example.com"}),
+    (SRC, "producer", {"ConfigYaml": demo_config(SRC), "AlertEmail": "data-platform@example.com",
+                       "SharedBucketNames": "cur-data,cur-legacy"}),
     (SRC, "table-exporter", {
         "ConfigYaml": demo_config(SRC),
         "ExportedTableArns": f"arn:aws:dynamodb:{REGION}:{SRC}:table/cm-kasama-test-transactions",
@@ -144,7 +145,10 @@ def test_functions(server, deployed):
             assert cfg["Handler"] == "bootstrap"
             assert cfg["Timeout"] <= 900 and cfg["MemorySize"] >= 128
             env = cfg["Environment"]["Variables"]
-            assert set(env) == {"LAKEWARDEN_CONFIG", "LAKEWARDEN_ALERT_TOPIC_ARN", "RUST_LOG"}, env
+            # catalog-sharer's scheduled fan-out also names its queue (issue 12 §7).
+            extra = {"LAKEWARDEN_FANOUT_QUEUE_URL"} if fn == "catalog-sharer" else set()
+            assert {"LAKEWARDEN_CONFIG", "LAKEWARDEN_ALERT_TOPIC_ARN", "RUST_LOG"} <= set(env), env
+            assert set(env) - {"LAKEWARDEN_CONFIG", "LAKEWARDEN_ALERT_TOPIC_ARN", "RUST_LOG"} <= extra, env
             # The configuration is the SSM parameter the stack made, holding ConfigYaml.
             assert env["LAKEWARDEN_CONFIG"].startswith("ssm:/lakewarden/")
             parameter = ssm.get_parameter(Name=env["LAKEWARDEN_CONFIG"][4:])["Parameter"]
@@ -165,6 +169,17 @@ def test_functions(server, deployed):
                 assert invoke["MaximumEventAgeInSeconds"] == 3600
 
 
+# Functions whose role attaches AWS's managed policy for cross-account Lake Formation grantors
+# (issue 10 §5); every other role has inline policies only.
+CROSS_ACCOUNT_GRANTORS = {"catalog-sharer", "integration-doctor"}
+
+
+def attached_policies(server, account, role_arn):
+    iam = client(server, "iam", account)
+    return [p["PolicyArn"] for p in
+            iam.list_attached_role_policies(RoleName=role_arn.rsplit("/", 1)[1])["AttachedPolicies"]]
+
+
 def role_statements(server, account, role_arn):
     iam = client(server, "iam", account)
     role = role_arn.rsplit("/", 1)[1]
@@ -175,7 +190,6 @@ def role_statements(server, account, role_arn):
         if isinstance(doc, str):
             doc = json.loads(doc)
         out += doc["Statement"]
-    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     return trust, out
 
 
@@ -205,6 +219,8 @@ def test_roles(server, deployed):
             role_arn = lam.get_function(FunctionName=fn)["Configuration"]["Role"]
             trust, statements = role_statements(server, account, role_arn)
             assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+            assert attached_policies(server, account, role_arn) == (
+                ["arn:aws:iam::aws:policy/AWSLakeFormationCrossAccountManager"] if fn in CROSS_ACCOUNT_GRANTORS else [])
             actions = {}
             for s in statements:
                 assert s["Effect"] == "Allow"
@@ -227,14 +243,19 @@ def test_roles(server, deployed):
             assert actions["logs:PutLogEvents"] and all(r.startswith(log_group) for r in actions["logs:PutLogEvents"])
             config = lam.get_function(FunctionName=fn)["Configuration"]["Environment"]["Variables"]["LAKEWARDEN_CONFIG"][4:]
             assert actions["ssm:GetParameter"] == [f"arn:aws:ssm:{REGION}:{account}:parameter{config}"]
-            assert actions["sqs:SendMessage"] == [f"arn:aws:sqs:{REGION}:{account}:" + res["DeadLetterQueue"]["PhysicalResourceId"].rsplit("/", 1)[1]]
+            # The dead-letter queue, and (catalog-sharer's fan-out) the stack's own other queues.
+            dlq = f"arn:aws:sqs:{REGION}:{account}:" + res["DeadLetterQueue"]["PhysicalResourceId"].rsplit("/", 1)[1]
+            own_queues = {f"arn:aws:sqs:{REGION}:{account}:" + r["PhysicalResourceId"].rsplit("/", 1)[1]
+                          for r in res.values() if r["ResourceType"] == "AWS::SQS::Queue"}
+            assert dlq in actions["sqs:SendMessage"] and set(actions["sqs:SendMessage"]) <= own_queues
             seen.setdefault(fn, set()).update(actions)
     # What each function may do beyond its plumbing (logs, config, alerts, dead letters).
     plumbing = {"logs:CreateLogStream", "logs:PutLogEvents", "ssm:GetParameter", "sns:Publish", "sqs:SendMessage",
                 "kms:Decrypt", "kms:GenerateDataKey"}
     expected_services = {
-        "catalog-sharer": {"glue", "lakeformation", "s3", "ram", "iam", "organizations"},
-        "share-linker": {"glue", "lakeformation", "ram", "iam"},
+        # dynamodb: the ledger in the state table (issue 11 §5); sqs: the scheduled fan-out.
+        "catalog-sharer": {"glue", "lakeformation", "s3", "ram", "iam", "dynamodb", "sqs"},
+        "share-linker": {"glue", "lakeformation", "ram", "iam", "dynamodb"},
         "table-exporter": {"dynamodb", "s3"},
         "datazone-subscriber": {"glue", "lakeformation", "iam", "datazone", "s3"},
         "integration-monitor": {"glue", "dynamodb", "events"},
@@ -294,6 +315,12 @@ def test_every_fixture_matches_exactly_its_functions_rule(server, deployed):
     ev = client(server, "events", SRC)
     for f in fixtures:
         event = (EVENTS / f).read_text()
+        if "Records" in json.loads(event):
+            # An SQS batch (catalog-sharer's fan-out) is no EventBridge event (TestEventPattern
+            # refuses it, as AWS does): an event source mapping delivers it, which
+            # test_fanout_queue_and_event_source_mapping checks.
+            assert owners[f] == "catalog-sharer", f
+            continue
         matched = []
         for account, rule, fn in rules:
             result = ev.test_event_pattern(EventPattern=rule["EventPattern"], Event=event)["Result"]
@@ -304,6 +331,44 @@ def test_every_fixture_matches_exactly_its_functions_rule(server, deployed):
             continue
         account = json.loads(event)["account"]
         assert [(a, fn) for a, _, fn in matched] == [(account, owners[f])], (f, matched)
+
+
+def test_fanout_queue_and_event_source_mapping(server, deployed):
+    """catalog-sharer's scheduled fan-out (issue 12 §7): the queue the function enqueues on (its
+    environment names it), encrypted, with a visibility timeout of at least 6 x the function's
+    timeout (Lambda developer guide, SQS event sources) and a redrive to the dead-letter queue;
+    the event source mapping that feeds the SQS fixture's shape back with partial batch failures."""
+    res = deployed[(SRC, "producer")]
+    sqs = client(server, "sqs", SRC)
+    lam = client(server, "lambda", SRC)
+    url = res["FanoutQueue"]["PhysicalResourceId"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    fn = lam.get_function_configuration(FunctionName="catalog-sharer")
+    assert fn["Environment"]["Variables"]["LAKEWARDEN_FANOUT_QUEUE_URL"] == url
+    assert int(attrs["VisibilityTimeout"]) >= 6 * fn["Timeout"], (attrs["VisibilityTimeout"], fn["Timeout"])
+    assert attrs["SqsManagedSseEnabled"] == "true"
+    dlq = sqs.get_queue_attributes(QueueUrl=res["DeadLetterQueue"]["PhysicalResourceId"],
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.loads(attrs["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq and int(redrive["maxReceiveCount"]) >= 5, redrive
+    # Messages outlive their retries.
+    assert int(attrs["MessageRetentionPeriod"]) > int(redrive["maxReceiveCount"]) * int(attrs["VisibilityTimeout"])
+    mappings = lam.list_event_source_mappings(FunctionName="catalog-sharer")["EventSourceMappings"]
+    assert [m["EventSourceArn"] for m in mappings] == [attrs["QueueArn"]], mappings
+    m = mappings[0]
+    assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= m["BatchSize"] <= 10
+    fixture = json.loads((EVENTS / "sqs-catalog-sharer-fanout.json").read_text())
+    assert {r["eventSourceARN"] for r in fixture["Records"]} == {attrs["QueueArn"]}
+    role = client(server, "iam", SRC).get_role_policy(
+        RoleName=res["FunctionRole"]["PhysicalResourceId"], PolicyName="catalog-sharer")["PolicyDocument"]
+    if isinstance(role, str):
+        role = json.loads(role)
+    allowed = {(a, s_["Resource"]) for s_ in role["Statement"]
+               for a in (s_["Action"] if isinstance(s_["Action"], list) else [s_["Action"]])
+               if isinstance(s_.get("Resource"), str)}
+    for action in ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert (action, attrs["QueueArn"]) in allowed, action
 
 
 def test_documented_events_match_the_datazone_rule(server, deployed):
@@ -590,3 +655,100 @@ def test_stackset_commands_deploy_to_every_account_of_the_ou(server):
             names = {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]}
             assert {"lakewarden-share-linker-errors", "lakewarden-integration-doctor-actions-failed"} <= names
             assert cw.get_dashboard(DashboardName=f"lakewarden-share-linker-{region}")
+
+
+# ---- least privilege (issue 11 §6) -------------------------------------------------------------
+
+def statements_by_sid(server, deployed, account, name, fn):
+    lam = client(server, "lambda", account)
+    _, statements = role_statements(server, account, lam.get_function(FunctionName=fn)["Configuration"]["Role"])
+    return {s.get("Sid"): s for s in statements}
+
+
+def test_catalog_sharer_writes_only_the_configured_buckets_policies(server, deployed):
+    params = dict(next(p for a, n, p in DEPLOYMENTS if (a, n) == (SRC, "producer")))
+    wanted = {f"arn:aws:s3:::{b}" for b in params["SharedBucketNames"].split(",")}
+    by_sid = statements_by_sid(server, deployed, SRC, "producer", "catalog-sharer")
+    s = by_sid["BucketPolicies"]
+    assert set(as_list(s["Action"])) == {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
+    assert set(as_list(s["Resource"])) == wanted  # the list padded with its first name
+    assert s["Condition"] == {"StringEquals": {"s3:ResourceAccount": SRC}}
+    # No other statement of the role touches a bucket policy.
+    others = [x for sid, x in by_sid.items() if sid != "BucketPolicies"
+              and any(a.startswith("s3:") for a in as_list(x["Action"]))]
+    assert others == []
+
+
+def test_catalog_sharer_without_buckets_may_write_no_bucket_policy():
+    t = template("producer")
+    statements = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    conditional = [s for s in statements if isinstance(s, dict) and "Fn::If" in s]
+    assert [s["Fn::If"][0] for s in conditional] == ["HasSharedBuckets"]
+    assert conditional[0]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    assert t["Parameters"]["SharedBucketNames"]["Default"] == ""
+
+
+def test_datazone_subscriber_sets_only_lakewardens_boundary_copies(server, deployed):
+    by_sid = statements_by_sid(server, deployed, SRC, "datazone", "datazone-subscriber")
+    boundary = [s for s in by_sid.values() if "iam:PutRolePermissionsBoundary" in as_list(s["Action"])]
+    assert len(boundary) == 1 and as_list(boundary[0]["Action"]) == ["iam:PutRolePermissionsBoundary"]
+    assert boundary[0]["Condition"] == {
+        "ArnLike": {"iam:PermissionsBoundary": f"arn:aws:iam::{SRC}:policy/lakewarden-boundary-*"}}
+    # The copies themselves are lakewarden's by name.
+    copies = by_sid["BoundaryCopies"]
+    assert as_list(copies["Resource"]) == [f"arn:aws:iam::{SRC}:policy/lakewarden-boundary-*"]
+    # No role may be created, and no boundary deleted.
+    actions = {a for s in by_sid.values() for a in as_list(s["Action"])}
+    assert not actions & {"iam:CreateRole", "iam:DeleteRolePermissionsBoundary", "iam:PassRole"}
+
+
+# ---- Lambda timeouts and the deadline margin (issue 12 §3) -------------------------------------
+
+def timeout_contract():
+    """(deadline margin cap, SDK connect, attempt and operation timeouts) in seconds, read from
+    the code (crates/lakewarden/src/runtime.rs and aws/mod.rs), so the rule follows it."""
+    runtime = (ROOT / "crates/lakewarden/src/runtime.rs").read_text()
+    margin = int(re.search(r"DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs\((\d+)\)", runtime).group(1))
+    assert "DEADLINE_MARGIN.min(budget / 5)" in runtime  # margin = min(cap, budget / 5)
+    aws = (ROOT / "crates/lakewarden/src/aws/mod.rs").read_text()
+    t = {k: int(re.search(rf"\.{k}\(Duration::from_secs\((\d+)\)\)", aws).group(1))
+         for k in ("connect_timeout", "operation_attempt_timeout", "operation_timeout")}
+    return margin, t["connect_timeout"], t["operation_attempt_timeout"], t["operation_timeout"]
+
+
+def test_every_lambda_timeout_fits_the_deadline_margin_and_the_sdk_timeouts():
+    """The rule (README, "Deadlines and timeouts"): with Timeout T, the run stops starting writes
+    when min(20 s, T/5) is left. T must be at least 5 × 20 s = 100 s, so that the margin is its
+    full 20 s, which is at least one SDK attempt (20 s): a write started just before the margin
+    ends, or times out, before Lambda's deadline. One whole SDK operation (60 s, all retries) must
+    also fit in what is left before the margin (T − 20 s ≥ 60 s), so a single slow read cannot eat
+    the run. And T ≤ 900 s, Lambda's maximum. A queue feeding a function hides each message
+    for at least T (Lambda refuses an event source mapping otherwise)."""
+    margin_cap, connect, attempt, operation = timeout_contract()
+    assert connect <= attempt <= operation
+    floor = max(5 * margin_cap, margin_cap + operation)
+    assert margin_cap >= attempt, "the margin must cover one SDK attempt"
+    seen = 0
+    for path in INFRA.glob("*.yaml"):
+        t = cfn_yaml.load(str(path))
+        resources = t["Resources"]
+        for lid, r in resources.items():
+            if r["Type"] != "AWS::Lambda::Function":
+                continue
+            seen += 1
+            timeout = r["Properties"]["Timeout"]
+            assert isinstance(timeout, int), (path.name, lid, "Timeout must be a literal")
+            assert floor <= timeout <= 900, (path.name, lid, timeout, floor)
+            margin = min(margin_cap, timeout / 5)
+            assert margin >= attempt and timeout - margin >= operation, (path.name, lid, timeout)
+        for lid, r in resources.items():
+            if r["Type"] != "AWS::Lambda::EventSourceMapping":
+                continue
+            fn = r["Properties"]["FunctionName"]
+            fn_id = fn.get("Ref") or fn.get("Fn::GetAtt", [None])[0]
+            source = r["Properties"]["EventSourceArn"]
+            queue_id = source["Fn::GetAtt"][0] if isinstance(source, dict) and "Fn::GetAtt" in source else None
+            if queue_id and resources[queue_id]["Type"] == "AWS::SQS::Queue":
+                visibility = resources[queue_id]["Properties"].get("VisibilityTimeout", 30)
+                assert visibility >= resources[fn_id]["Properties"]["Timeout"], (path.name, queue_id, visibility)
+    assert seen == len(FUNCTIONS)
