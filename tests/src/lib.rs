@@ -291,12 +291,19 @@ pub async fn account_on(m: &Moto, account_id: &str) -> Account {
     );
     let sdk = base_config(&m.endpoint, creds);
     let aws = Aws::new(&sdk);
-    Account {
+    let account = Account {
         id: account_id.to_string(),
         sdk,
         aws,
-    }
+    };
+    // Every deployment has lakewarden's state table now: catalog-sharer and share-linker keep
+    // their ledger of what they granted there (issue 11 §5).
+    account.state_table(DEFAULT_STATE_TABLE).await;
+    account
 }
+
+/// The state table every test account has (the configuration's default `state_table`).
+pub const DEFAULT_STATE_TABLE: &str = "lakewarden-state";
 
 /// A fresh account.
 pub async fn fresh_account() -> Account {
@@ -583,7 +590,8 @@ impl Account {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };
-        self.dynamodb()
+        let created = self
+            .dynamodb()
             .create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
@@ -602,7 +610,14 @@ impl Account {
                     .expect("key"),
             )
             .send()
-            .await
-            .expect("create table");
+            .await;
+        match created {
+            Ok(_) => {}
+            // Already there (an account used by several tests): as good as created.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_in_use_exception()) => {}
+            Err(e) => panic!("create table {name}: {e:?}"),
+        }
     }
 }

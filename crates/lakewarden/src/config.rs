@@ -69,6 +69,10 @@ pub struct Producer {
     /// Without either, the schedule reconciles every database in one invocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fanout_queue_url: Option<String>,
+    /// At most this many removals (revokes, RAM disassociations, statements dropped) per run of
+    /// catalog-sharer; beyond it the run removes nothing and alerts (issue 11 §4).
+    #[serde(default = "default_max_removals")]
+    pub max_removals_per_run: usize,
 }
 
 fn default_db_perms() -> Vec<String> {
@@ -251,6 +255,9 @@ pub struct DataZone {
     pub fulfil_targets: Vec<String>,
     #[serde(default)]
     pub boundary_copy: bool,
+    /// At most this many removals per run of datazone-subscriber (issue 11 §4).
+    #[serde(default = "default_max_removals")]
+    pub max_removals_per_run: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -382,9 +389,34 @@ fn check_bucket(out: &mut Vec<String>, at: &str, bucket: &str) {
     }
 }
 
+/// Whether `t` is a valid DynamoDB table name (DynamoDB Developer Guide, "Naming rules").
+pub fn is_state_table_name(t: &str) -> bool {
+    (3..=255).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
 /// Every problem in the document, each prefixed with the key's path.
 pub fn validate(cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(t) = &cfg.state_table {
+        if !is_state_table_name(t) {
+            out.push(format!(
+                "state_table: `{t}` is not a DynamoDB table name (3 to 255 letters, digits, `_`, `-` or `.`); catalog-sharer and share-linker keep their ledger of what they granted there, table-exporter its exports"
+            ));
+        }
+    }
+    for (key, function, max) in [
+        ("producer", "catalog-sharer", cfg.producer.as_ref().map(|p| p.max_removals_per_run)),
+        ("datazone", "datazone-subscriber", cfg.datazone.as_ref().map(|d| d.max_removals_per_run)),
+    ] {
+        if max.is_some_and(|m| m > MAX_REMOVALS_LIMIT) {
+            out.push(format!(
+                "{key}.max_removals_per_run: {} is more than {MAX_REMOVALS_LIMIT} ({function})",
+                max.unwrap_or_default()
+            ));
+        }
+    }
     if let Some(t) = &cfg.alerts.topic_arn {
         check_arn(&mut out, "alerts.topic_arn", t, "sns");
     }
@@ -559,6 +591,27 @@ impl Config {
             origin: "configuration".into(),
             problems: vec![format!("section `{key}` is required by this function")],
         })
+    }
+
+    /// `max_removals_per_run` of a function's section (default 10; share-linker `consumer.…`,
+    /// catalog-sharer `producer.…`, datazone-subscriber `datazone.…`).
+    pub fn max_removals(&self, function: &str) -> usize {
+        match function {
+            "share-linker" => self.consumer.as_ref().map(|c| c.max_removals_per_run),
+            "catalog-sharer" => self.producer.as_ref().map(|p| p.max_removals_per_run),
+            "datazone-subscriber" => self.datazone.as_ref().map(|d| d.max_removals_per_run),
+            _ => None,
+        }
+        .unwrap_or_else(default_max_removals)
+    }
+
+    /// The state table: `state_table`, else `integrations.state_table`, else `lakewarden-state`.
+    /// catalog-sharer and share-linker keep their ledger there (issue 11 §5).
+    pub fn state_table_name(&self) -> String {
+        self.state_table
+            .clone()
+            .or_else(|| self.integrations.as_ref().map(|i| i.state_table.clone()))
+            .unwrap_or_else(default_state_table)
     }
 
     /// Every account id and principal the producer configuration allows to be granted.

@@ -7,6 +7,7 @@ pub mod aws;
 pub mod config;
 pub mod events;
 pub mod explain;
+pub mod ledger;
 pub mod lf;
 pub mod metrics;
 pub mod policy;

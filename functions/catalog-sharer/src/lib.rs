@@ -41,11 +41,13 @@ impl Reconciler for CatalogSharer {
     async fn observe(&self, ctx: &Ctx, scope: &Scope, _round: usize) -> Result<Observed, AwsError> {
         let producer = Config::require(&ctx.config.producer, "producer")
             .map_err(|e| AwsError::new(None, e.to_string()))?;
-        sharing::observe(&ctx.aws, producer, scope).await
+        // The ledger of what catalog-sharer granted (issue 11 §5), in the state table.
+        let ledger = lakewarden::ledger::Ledger::for_config(&ctx.aws, &ctx.config, FUNCTION);
+        sharing::observe_with_ledger(&ctx.aws, producer, scope, Some(&ledger)).await
     }
 
     fn observe_remedy(&self, _round: usize) -> String {
-        "The function could not read the current state; check its role's Glue, Lake Formation, S3 and RAM read permissions".into()
+        "The function could not read the current state; check its role's Glue, Lake Formation, S3 and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/GetItem/PutItem on it: catalog-sharer keeps its ledger of what it granted there".into()
     }
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan {

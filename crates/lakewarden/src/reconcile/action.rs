@@ -54,6 +54,8 @@ pub struct ApplyState {
     pub first_error_of: std::collections::BTreeMap<String, String>,
     /// Values one action leaves for a later one (e.g. the ARN of an export just started).
     pub scratch: std::collections::BTreeMap<String, String>,
+    /// What a person must know from this apply (e.g. removals held back by the cap).
+    pub attention: Vec<String>,
 }
 
 /// A function-specific write that plugs into the shared driver.
@@ -356,6 +358,15 @@ pub struct Step<X = NoExt> {
     /// failures of that unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// The ledger entry the driver writes around this step: intent before the AWS write, result
+    /// after it (issue 11 §5; see [`crate::ledger`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<crate::ledger::Note>,
+    /// How many removals this step makes, when it is one that [`Step::removals`] cannot tell
+    /// from the action (e.g. a policy write that drops statements): counted against
+    /// `max_removals_per_run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removes: Option<usize>,
 }
 
 impl<X: ExtAction> Step<X> {
@@ -368,6 +379,24 @@ impl<X: ExtAction> Step<X> {
         self.report_as
             .clone()
             .unwrap_or_else(|| (self.action.kind().to_string(), self.action.target()))
+    }
+
+    /// How many removals this step makes (revokes, link deletions, RAM disassociations, policy
+    /// deletions, or what the planner said with [`Step::removes`]).
+    pub fn removals(&self) -> usize {
+        if let Some(n) = self.removes {
+            return n;
+        }
+        match &self.action {
+            Action::LfRevoke(_) | Action::DeleteLink(_) => 1,
+            Action::RamDisassociate {
+                resources,
+                principals,
+                ..
+            } => (resources.len() + principals.len()).max(1),
+            Action::Policy(w) if w.planned.is_none() => 1,
+            _ => 0,
+        }
     }
 }
 
@@ -385,6 +414,14 @@ pub struct Plan<X = NoExt> {
     pub notes: Vec<Value>,
     /// What a person must know even when nothing failed (goes into the alert).
     pub attention: Vec<String>,
+    /// The state table the steps' ledger notes go to (see [`crate::ledger`]).
+    pub ledger_table: Option<String>,
+    /// Ledger notes with no AWS write of their own (healed intents, remembered invitations):
+    /// written before the first step.
+    pub remember: Vec<crate::ledger::Note>,
+    /// At most this many removals in one apply (`max_removals_per_run`): beyond it the driver
+    /// removes nothing, reports the removals `skipped` and alerts. Set by [`super::run`].
+    pub max_removals: Option<usize>,
 }
 
 impl<X> Default for Plan<X> {
@@ -396,6 +433,9 @@ impl<X> Default for Plan<X> {
             failed: Vec::new(),
             notes: Vec::new(),
             attention: Vec::new(),
+            ledger_table: None,
+            remember: Vec::new(),
+            max_removals: None,
         }
     }
 }
@@ -407,6 +447,8 @@ impl<X: ExtAction> Plan<X> {
             report_as: None,
             phase: None,
             unit: None,
+            ledger: None,
+            removes: None,
         });
     }
 
@@ -417,6 +459,8 @@ impl<X: ExtAction> Plan<X> {
             report_as: None,
             phase: Some(phase),
             unit: None,
+            ledger: None,
+            removes: None,
         });
     }
 
@@ -433,6 +477,27 @@ impl<X: ExtAction> Plan<X> {
         self.push(Action::Ext(x));
     }
 
+    /// Plan `action` with a ledger note the driver writes around it (intent, write, result).
+    pub fn push_recorded(&mut self, action: Action<X>, note: crate::ledger::Note) {
+        self.push(action);
+        if let Some(s) = self.steps.last_mut() {
+            s.ledger = Some(note);
+        }
+    }
+
+    /// Plan `action` as one that removes `n` things (counted against `max_removals_per_run`).
+    pub fn push_removal(&mut self, action: Action<X>, n: usize) {
+        self.push(action);
+        if let Some(s) = self.steps.last_mut() {
+            s.removes = Some(n);
+        }
+    }
+
+    /// How many removals the plan makes.
+    pub fn removals(&self) -> usize {
+        self.steps.iter().map(Step::removals).sum()
+    }
+
     /// Plan `action`, reported as `kind target` (e.g. the check it fixes).
     pub fn push_as(
         &mut self,
@@ -445,6 +510,8 @@ impl<X: ExtAction> Plan<X> {
             report_as: Some((kind.into(), target.into())),
             phase: None,
             unit: None,
+            ledger: None,
+            removes: None,
         });
     }
 
@@ -533,6 +600,13 @@ impl<X: ExtAction> Plan<X> {
         self.failed.extend(other.failed);
         self.notes.extend(other.notes);
         self.attention.extend(other.attention);
+        if self.ledger_table.is_none() {
+            self.ledger_table = other.ledger_table;
+        }
+        self.remember.extend(other.remember);
+        if self.max_removals.is_none() {
+            self.max_removals = other.max_removals;
+        }
     }
 
     /// The same plan with function-specific actions of another type (for shared sub-plans that
@@ -550,6 +624,8 @@ impl<X: ExtAction> Plan<X> {
                     report_as: s.report_as,
                     phase: s.phase,
                     unit: s.unit,
+                    ledger: s.ledger,
+                    removes: s.removes,
                 })
                 .collect(),
             already: self.already,
@@ -557,6 +633,9 @@ impl<X: ExtAction> Plan<X> {
             failed: self.failed,
             notes: self.notes,
             attention: self.attention,
+            ledger_table: self.ledger_table,
+            remember: self.remember,
+            max_removals: self.max_removals,
         }
     }
 }

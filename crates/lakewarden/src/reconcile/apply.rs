@@ -6,10 +6,18 @@
 //! - "already so" answers (AlreadyExists on create, NotFound on revoke/delete, an invitation
 //!   already accepted) are `already`, not failures;
 //! - identical actions planned twice (two checks fixed by one write) are written once;
-//! - every step ends up in the report; a failure never stops the others.
+//! - every step ends up in the report; a failure never stops the others;
+//! - a step with a ledger note ([`crate::ledger`]) is written intent → AWS write → result, the
+//!   intent conditional on the version the plan read; an intent that cannot be written stops
+//!   that step (never a write lakewarden could not record). Notes with no write of their own
+//!   ([`Plan::remember`]) are written first;
+//! - more removals than [`Plan::max_removals`] (`max_removals_per_run`): no removal runs, each
+//!   is reported `skipped` and the run alerts (issue 11 §4).
 
 use crate::aws::{datazone, dynamodb, glue, lakeformation, ram, Aws, AwsError, AwsResult};
+use crate::ledger::{self, Note};
 use crate::report::{Outcome, Report};
+use crate::state::StateStore;
 
 use super::action::{Action, ApplyState, Done, ExtAction, Link, Phase, Plan, Step};
 use super::policy_write;
@@ -85,6 +93,88 @@ fn already_if(res: AwsResult<()>, already: impl Fn(&AwsError) -> bool) -> AwsRes
 
 fn exists(e: &AwsError) -> bool {
     e.is_already_exists()
+}
+
+/// Write a step's ledger intent. `Err` (reported as the step's failure) when it cannot be.
+async fn ledger_intent(store: Option<&StateStore>, note: &Note) -> AwsResult<()> {
+    let Some(store) = store else {
+        return Err(AwsError::new(
+            Some("LedgerUnavailable"),
+            "this step must be recorded in lakewarden's ledger but the plan names no state table",
+        ));
+    };
+    match ledger::write(store, note, true).await? {
+        true => Ok(()),
+        false => Err(AwsError::new(
+            Some("LedgerConflict"),
+            format!(
+                "ledger entry {} changed since this run read it (another run at the same time); nothing written",
+                note.pk
+            ),
+        )),
+    }
+}
+
+/// Write a step's ledger result after its AWS write succeeded. A result that cannot be written
+/// leaves the intent, which the next run heals from what exists: reported as a note.
+async fn ledger_result(store: Option<&StateStore>, note: &Note, report: &mut Report) {
+    let Some(store) = store else { return };
+    let outcome = ledger::write(store, note, false).await;
+    if !matches!(outcome, Ok(true)) {
+        let why = match outcome {
+            Err(e) => e.to_string(),
+            _ => "the entry changed since its intent was written".into(),
+        };
+        tracing::warn!(pk = %note.pk, error = %why, "ledger result not written");
+        report.note(serde_json::json!({
+            "ledger": note.pk,
+            "result_not_recorded": why,
+            "heals": "the next run settles the intent from what exists",
+        }));
+    }
+}
+
+fn remedy_ledger(table: Option<&str>) -> String {
+    format!(
+        "lakewarden records what it grants in its state table{} (DynamoDB, partition key `pk` String; infra/state-table.yaml): create it or set `state_table`, and give the function dynamodb:GetItem/PutItem/Scan on it. Nothing was written for this step",
+        table.map(|t| format!(" {t}")).unwrap_or_default()
+    )
+}
+
+/// More removals than `max_removals_per_run`: the indices of the removal steps held back.
+fn held_back<X: ExtAction>(
+    plan: &Plan<X>,
+    report: &mut Report,
+    state: &mut ApplyState,
+) -> std::collections::BTreeSet<usize> {
+    let mut out = std::collections::BTreeSet::new();
+    let Some(max) = plan.max_removals else {
+        return out;
+    };
+    let count = plan.removals();
+    if count <= max {
+        return out;
+    }
+    let why = format!(
+        "max_removals_per_run: this run would make {count} removals, more than the {max} allowed; nothing was removed"
+    );
+    for (i, s) in plan.steps.iter().enumerate() {
+        if s.removals() > 0 {
+            let (kind, target) = s.label();
+            report.push_skipped(
+                &kind,
+                target,
+                why.clone(),
+                Some("Check why so much looks withdrawn; if it is intended, raise max_removals_per_run for one run".into()),
+            );
+            out.insert(i);
+        }
+    }
+    state.first_error.get_or_insert_with(|| why.clone());
+    state.attention.push(format!(
+        "{why}. lakewarden waits for a person: check why so many grants, links or statements look withdrawn (a role that lost its Lake Formation permissions sees empty listings); if the removals are intended, raise max_removals_per_run for one run."
+    ));
+    out
 }
 
 /// Carry out one action that is not a batched Lake Formation grant or revoke.
@@ -205,6 +295,20 @@ async fn run_one<X: ExtAction>(
     }
 }
 
+/// Whether step `s` of `plan` is held back by the removal cap.
+fn is_held<X: ExtAction>(
+    plan: &Plan<X>,
+    held: &std::collections::BTreeSet<usize>,
+    s: &Step<X>,
+) -> bool {
+    !held.is_empty()
+        && plan
+            .steps
+            .iter()
+            .position(|x| std::ptr::eq(x, s))
+            .is_some_and(|i| held.contains(&i))
+}
+
 /// Carry out a plan. `catalog_id` is this account's (Lake Formation batches name it).
 pub async fn apply<X: ExtAction>(
     aws: &Aws,
@@ -215,13 +319,49 @@ pub async fn apply<X: ExtAction>(
 ) -> ApplyState {
     let mut state = ApplyState::default();
     report_plan(plan, report);
+    let held = held_back(plan, report, &mut state);
     if dry_run {
-        for s in &plan.steps {
+        for (i, s) in plan.steps.iter().enumerate() {
+            if held.contains(&i) {
+                continue;
+            }
             let (kind, target) = s.label();
             report.push(&kind, target, Outcome::Planned);
         }
+        for n in &plan.remember {
+            report.push("ledger.record", n.result.resource.clone(), Outcome::Planned);
+        }
         return state;
     }
+    let store = plan
+        .ledger_table
+        .as_ref()
+        .map(|t| StateStore::new(aws.dynamodb.clone(), t.clone()));
+    let table = plan.ledger_table.as_deref();
+    // Notes with no write of their own (healed intents, remembered invitations) come first:
+    // later notes on the same key were planned after them.
+    for n in &plan.remember {
+        let target = n.result.resource.clone();
+        match &store {
+            None => report.push_failed(
+                "ledger.record",
+                target,
+                "no state table".to_string(),
+                remedy_ledger(table),
+            ),
+            Some(st) => match ledger::write(st, n, false).await {
+                Ok(true) => report.push("ledger.record", target, Outcome::Applied),
+                Ok(false) => report.push_failed(
+                    "ledger.record",
+                    target,
+                    format!("ledger entry {} changed since this run read it", n.pk),
+                    "Nothing to do: the next run reads it again".to_string(),
+                ),
+                Err(e) => report.push_failed("ledger.record", target, e.to_string(), remedy_ledger(table)),
+            },
+        }
+    }
+    let recorded_held = held.len();
     // Results of actions already carried out, so that an identical action is written once.
     let mut done: Vec<(&Action<X>, AwsResult<Done>)> = Vec::new();
     let mut recorded = 0usize;
@@ -235,15 +375,31 @@ pub async fn apply<X: ExtAction>(
         }
         // Lake Formation grants / revokes of this phase, batched.
         for revoke in [false, true] {
-            let batch: Vec<&Step<X>> = steps
+            let candidates: Vec<&Step<X>> = steps
                 .iter()
                 .copied()
+                .filter(|s| !is_held(plan, &held, s))
                 .filter(|s| match &s.action {
                     Action::LfGrant(_) => !revoke,
                     Action::LfRevoke(_) => revoke,
                     _ => false,
                 })
                 .collect();
+            let mut batch: Vec<&Step<X>> = Vec::new();
+            for s in candidates {
+                if let Some(note) = &s.ledger {
+                    if let Err(e) = ledger_intent(store.as_ref(), note).await {
+                        let (kind, target) = s.label();
+                        state
+                            .first_error
+                            .get_or_insert_with(|| format!("{kind} {target}: {e}"));
+                        report.push_failed(&kind, target, e.to_string(), remedy_ledger(table));
+                        recorded += 1;
+                        continue;
+                    }
+                }
+                batch.push(s);
+            }
             if batch.is_empty() {
                 continue;
             }
@@ -266,6 +422,9 @@ pub async fn apply<X: ExtAction>(
                 } else {
                     r.map(|_| Done::Applied)
                 };
+                if let (Ok(_), Some(note)) = (&r, &s.ledger) {
+                    ledger_result(store.as_ref(), note, report).await;
+                }
                 record(report, &mut state, s, &r);
                 recorded += 1;
             }
@@ -273,11 +432,22 @@ pub async fn apply<X: ExtAction>(
         for s in steps
             .iter()
             .filter(|s| !matches!(s.action, Action::LfGrant(_) | Action::LfRevoke(_)))
+            .filter(|s| !is_held(plan, &held, s))
         {
             if crate::runtime::near_deadline() {
                 break;
             }
             recorded += 1;
+            if let Some(note) = &s.ledger {
+                if let Err(e) = ledger_intent(store.as_ref(), note).await {
+                    let (kind, target) = s.label();
+                    state
+                        .first_error
+                        .get_or_insert_with(|| format!("{kind} {target}: {e}"));
+                    report.push_failed(&kind, target, e.to_string(), remedy_ledger(table));
+                    continue;
+                }
+            }
             let r = match done.iter().find(|(a, _)| **a == s.action) {
                 Some((_, r)) => r.clone(),
                 None => {
@@ -286,12 +456,15 @@ pub async fn apply<X: ExtAction>(
                     r
                 }
             };
+            if let (Ok(_), Some(note)) = (&r, &s.ledger) {
+                ledger_result(store.as_ref(), note, report).await;
+            }
             record(report, &mut state, s, &r);
         }
     }
     // What the deadline left undone: skipped, and the run ends with an error so that the retry
     // or the next schedule continues.
-    if recorded < plan.steps.len() {
+    if recorded + recorded_held < plan.steps.len() {
         let (lf, rest): (Vec<&Step<X>>, Vec<&Step<X>>) = plan
             .steps
             .iter()

@@ -138,6 +138,7 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
     };
     let mut attention = Vec::new();
     let mut observed_all = Vec::new();
+    let mut removed = 0usize;
     for round in 0..r.rounds() {
         let observed = match r.observe(ctx, &scope, round).await {
             Ok(o) => o,
@@ -151,8 +152,13 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
                 return finish(ctx, report, &since, &resource, &attention).await;
             }
         };
-        let plan = r.plan(&ctx.config, &scope, &observed, round);
-        apply::apply(
+        let mut plan = r.plan(&ctx.config, &scope, &observed, round);
+        // max_removals_per_run counts the removals of the whole run (issue 11 §4).
+        if plan.max_removals.is_none() {
+            plan.max_removals =
+                Some(ctx.config.max_removals(r.name()).saturating_sub(removed));
+        }
+        let applied = apply::apply(
             &ctx.aws,
             &catalog_id,
             &plan,
@@ -160,6 +166,10 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
             &mut report,
         )
         .await;
+        if applied.attention.is_empty() {
+            removed += plan.removals();
+        }
+        attention.extend(applied.attention);
         attention.extend(plan.attention);
         observed_all.push(observed);
         if report.incomplete {

@@ -6,7 +6,7 @@
 pub mod observe;
 pub mod plan;
 
-pub use observe::observe;
+pub use observe::{observe, observe_with_ledger};
 pub use plan::*;
 
 #[cfg(test)]

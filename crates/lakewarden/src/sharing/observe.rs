@@ -11,6 +11,22 @@ use crate::s3loc::S3Location;
 use super::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
 
 pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Observed> {
+    observe_with_ledger(aws, cfg, scope, None).await
+}
+
+/// [`observe`], with the function's ledger (issue 11 §5): read first, so that a missing state
+/// table stops the run before anything is planned; on a scheduled run the databases the ledger
+/// holds grants on are in scope even when no longer configured.
+pub async fn observe_with_ledger(
+    aws: &Aws,
+    cfg: &Producer,
+    scope: &Scope,
+    ledger: Option<&crate::ledger::Ledger>,
+) -> AwsResult<Observed> {
+    let ledger = match ledger {
+        Some(l) => Some(l.read().await?),
+        None => None,
+    };
     let catalog_id = aws.account_id().await?;
     let all = glue::get_databases(&aws.glue, None).await?;
     // Resource links are other catalogs' databases: never shared from here.
@@ -26,6 +42,21 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         Scope::All => existing.iter().filter(|d| configured(d)).cloned().collect(),
         Scope::Databases(dbs) => dbs.iter().filter(|d| configured(d)).cloned().collect(),
     };
+    if let Some(l) = &ledger {
+        let planner = l.planner("");
+        for (_, g) in planner.lf_grants() {
+            let Some(db) = g.resource.database_name() else {
+                continue;
+            };
+            let in_event = match scope {
+                Scope::All => true,
+                Scope::Databases(dbs) => dbs.contains(db),
+            };
+            if in_event && g.resource.catalog_id() == catalog_id {
+                in_scope.insert(db.to_string());
+            }
+        }
+    }
     if *scope == Scope::All {
         // Databases deleted while no event reached us still hold our grants.
         for g in permissions.iter() {
@@ -167,5 +198,6 @@ pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Obse
         bucket_policies,
         ram_shares,
         catalog_policy,
+        ledger,
     })
 }

@@ -69,6 +69,9 @@ pub struct Observed {
     pub ram_shares: BTreeMap<String, Option<ShareState>>,
     /// The account's Glue Data Catalog resource policy, when it has one.
     pub catalog_policy: Option<Value>,
+    /// The function's ledger (issue 11 §5), when it keeps one: grants are then recorded, and
+    /// what it granted to consumers no longer configured is revoked.
+    pub ledger: Option<crate::ledger::LedgerRead>,
 }
 
 /// Sid of the catalog-policy statement that lets RAM share this catalog's resources.
@@ -352,16 +355,62 @@ fn plan_catalog_policy(cfg: &Producer, obs: &Observed, p: &mut Plan) {
 }
 
 fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
+    let mut ledger = obs.ledger.as_ref().map(|l| {
+        p.ledger_table = Some(l.table.clone());
+        l.planner(crate::ledger::config_hash(cfg))
+    });
+    if let Some(l) = ledger.as_mut() {
+        // A crash between intent and result: settled from what Lake Formation holds.
+        p.remember.extend(l.heal(&obs.permissions));
+    }
+    let mut desired = LfState::default();
     for (db, tables) in &obs.databases {
         for g in desired_grants(cfg, &obs.catalog_id, db, tables) {
-            match lf::missing(&g, &obs.permissions) {
-                Some(m) => p.push(Action::LfGrant(m)),
-                None => p.already("lakeformation.grant", g.to_string()),
+            desired.add(g.clone());
+            match (lf::missing(&g, &obs.permissions), ledger.as_mut()) {
+                (Some(m), Some(l)) => {
+                    let note = l.grant(&m);
+                    p.push_recorded(Action::LfGrant(m), note)
+                }
+                (Some(m), None) => p.push(Action::LfGrant(m)),
+                (None, _) => p.already("lakeformation.grant", g.to_string()),
             }
         }
     }
-    // Grants lakewarden made on tables or databases that no longer exist.
     let scope = scope_dbs(obs);
+    // What the ledger says lakewarden granted on this run's databases that the configuration
+    // no longer asks for (a consumer, share entry or permission removed; a database or table
+    // gone) and Lake Formation still holds: revoked, and only that (issue 11 §5).
+    let mut revoked = BTreeSet::new();
+    if let Some(l) = ledger.as_mut() {
+        let unwanted = crate::ledger::revocable(l, &obs.permissions, |_| false)
+            .into_iter()
+            .filter(|g| g.resource.catalog_id() == obs.catalog_id)
+            .filter(|g| g.resource.database_name().is_some_and(|d| scope.contains(d)))
+            .filter_map(|g| {
+                let want = desired.get(&g.principal, &g.resource);
+                let keep = |set: &BTreeSet<String>, w: Option<&BTreeSet<String>>| -> BTreeSet<String> {
+                    set.iter()
+                        .filter(|x| !w.is_some_and(|w| w.contains(*x) || w.contains("ALL")))
+                        .cloned()
+                        .collect()
+                };
+                let r = LfGrant {
+                    permissions: keep(&g.permissions, want.as_ref().map(|w| &w.permissions)),
+                    grantable: keep(&g.grantable, want.as_ref().map(|w| &w.grantable)),
+                    ..g
+                };
+                (!r.is_empty()).then_some(r)
+            })
+            .collect::<Vec<_>>();
+        for g in unwanted {
+            revoked.insert((g.principal.clone(), g.resource.clone()));
+            let note = l.revoke(&g);
+            p.push_recorded(Action::LfRevoke(g), note);
+        }
+    }
+    // Grants lakewarden made on tables or databases that no longer exist (those made before
+    // the ledger: at most what the configuration grants a configured consumer).
     for held in obs.permissions.iter() {
         if held.resource.catalog_id() != obs.catalog_id {
             continue;
@@ -391,6 +440,9 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
             continue; // not a configured consumer: not ours
         }
         let owned = LfGrant::new(&held.principal, held.resource.clone(), perms, grantable);
+        if revoked.contains(&(held.principal.clone(), held.resource.clone())) {
+            continue;
+        }
         if let Some(r) = lf::held(&owned, &obs.permissions) {
             p.push(Action::LfRevoke(r));
         }
