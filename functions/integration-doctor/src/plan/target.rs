@@ -36,8 +36,26 @@ pub fn catalog_statements(t: &IntegrationTarget, o: &Diagnosis) -> Vec<Value> {
             "Principal": {"Service": GLUE}, "Action": "glue:CreateInboundIntegration", "Resource": db,
             "Condition": {"StringEquals": {"aws:SourceAccount": t.allowed_source_accounts}}}));
     }
+    // Glue authorizes on behalf of an integration whose source is a DynamoDB table: AWS's guide
+    // conditions this statement on aws:SourceArn = that table (AWS Glue developer guide,
+    // "Configuring a target for a zero-ETL integration", "Provide Catalog RBAC policy"). The
+    // tables are not configured here, their accounts are: any table of an allowed source account
+    // (this account when none is listed), in any region.
+    let source_accounts: Vec<&str> = if t.allowed_source_accounts.is_empty() {
+        vec![o.account.as_str()]
+    } else {
+        t.allowed_source_accounts
+            .iter()
+            .map(|a| a.as_str())
+            .collect()
+    };
+    let source_tables: Vec<String> = source_accounts
+        .iter()
+        .map(|a| Arn::new("dynamodb", "*", a, "table/*").to_string())
+        .collect();
     out.push(json!({"Sid": format!("{SID_PREFIX}Authorize{f}"), "Effect": "Allow",
-        "Principal": {"Service": GLUE}, "Action": "glue:AuthorizeInboundIntegration", "Resource": [catalog, db]}));
+        "Principal": {"Service": GLUE}, "Action": "glue:AuthorizeInboundIntegration", "Resource": [catalog, db],
+        "Condition": {"ArnLike": {"aws:SourceArn": source_tables}}}));
     out.push(
         json!({"Sid": format!("{SID_PREFIX}Tables{f}"), "Effect": "Allow",
         "Principal": {"Service": GLUE},

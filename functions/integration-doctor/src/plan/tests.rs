@@ -448,3 +448,43 @@ fn the_status_alert_names_errors_failed_checks_and_what_was_fixed() {
     };
     assert_eq!(alert::status_alert(&active, &report), None);
 }
+
+/// Glue's service principal in the catalog policy carries the source conditions AWS documents:
+/// aws:SourceAccount on CreateInboundIntegration (the console's policy, seed 001) and
+/// aws:SourceArn = the source DynamoDB tables on AuthorizeInboundIntegration (AWS Glue developer
+/// guide, "Configuring a target for a zero-ETL integration", "Provide Catalog RBAC policy").
+#[test]
+fn glue_in_the_catalog_policy_is_held_to_the_allowed_source_accounts() {
+    let c = cfg();
+    let o = observed(T);
+    let statements = catalog_statements(&c.targets[0], &o);
+    let by_action = |action: &str| {
+        statements
+            .iter()
+            .find(|s| s["Principal"] == json!({"Service": GLUE}) && s["Action"] == json!(action))
+            .unwrap_or_else(|| panic!("{action} in {statements:?}"))
+            .clone()
+    };
+    assert_eq!(
+        by_action("glue:AuthorizeInboundIntegration")["Condition"],
+        json!({"ArnLike": {"aws:SourceArn": [format!("arn:aws:dynamodb:*:{S}:table/*")]}})
+    );
+    assert_eq!(
+        by_action("glue:CreateInboundIntegration")["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": [S]}})
+    );
+    // No allowed source account: only this account's tables (a same-account integration).
+    let mut same = c.targets[0].clone();
+    same.allowed_source_accounts.clear();
+    let statements = catalog_statements(&same, &o);
+    let authorize = statements
+        .iter()
+        .find(|s| s["Action"] == json!("glue:AuthorizeInboundIntegration"))
+        .unwrap();
+    assert_eq!(
+        authorize["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!([format!("arn:aws:dynamodb:*:{T}:table/*")])
+    );
+    // The merged catalog policy still passes the statement guard.
+    assert!(desired_catalog_policy(&c, &o).is_ok());
+}
