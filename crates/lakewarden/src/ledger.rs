@@ -357,7 +357,14 @@ impl LedgerPlanner {
         note
     }
 
-    fn base(&self, pk: &str, kind: Kind, principal: &str, resource: String, detail: Value) -> Entry {
+    fn base(
+        &self,
+        pk: &str,
+        kind: Kind,
+        principal: &str,
+        resource: String,
+        detail: Value,
+    ) -> Entry {
         let mut e = self.entry(pk).cloned().unwrap_or(Entry {
             function: self.function.clone(),
             kind,
@@ -378,8 +385,32 @@ impl LedgerPlanner {
         e
     }
 
-    /// The note for granting `g` (the missing part lakewarden is about to add).
-    pub fn grant(&mut self, g: &LfGrant) -> Note {
+    /// The note for granting `g` (the missing part lakewarden is about to add) when Lake
+    /// Formation holds `current`: what the ledger records is only what the grant adds — a
+    /// permission the principal already held (a person's grant; `g` carries it again when only
+    /// its grant option is missing) stays the person's.
+    pub fn grant(&mut self, g: &LfGrant, current: &LfState) -> Note {
+        let held = current.get(&g.principal, &g.resource);
+        let added = LfGrant {
+            principal: g.principal.clone(),
+            resource: g.resource.clone(),
+            permissions: g
+                .permissions
+                .iter()
+                .filter(|p| !held.as_ref().is_some_and(|h| h.permissions.contains(*p)))
+                .cloned()
+                .collect(),
+            grantable: g
+                .grantable
+                .iter()
+                .filter(|p| !held.as_ref().is_some_and(|h| h.grantable.contains(*p)))
+                .cloned()
+                .collect(),
+        };
+        self.record_grant(&added)
+    }
+
+    fn record_grant(&mut self, g: &LfGrant) -> Note {
         let pk = lf_key(&self.function, &g.principal, &g.resource);
         let detail = serde_json::to_value(&g.resource).unwrap_or(Value::Null);
         let base = self.base(
@@ -426,7 +457,9 @@ impl LedgerPlanner {
         });
         let mut result = base;
         result.permissions.retain(|p| !g.permissions.contains(p));
-        result.grantable.retain(|p| !g.grantable.contains(p) && !g.permissions.contains(p));
+        result
+            .grantable
+            .retain(|p| !g.grantable.contains(p) && !g.permissions.contains(p));
         result.state = if result.permissions.is_empty() && result.grantable.is_empty() {
             State::Gone
         } else {
@@ -486,15 +519,14 @@ impl LedgerPlanner {
             .collect();
         let mut notes = Vec::new();
         for (pk, e) in open {
-            let Some(held_now) = e
-                .lf_grant()
-                .map(|g| current.get(&g.principal, &g.resource).unwrap_or(LfGrant {
+            let Some(held_now) = e.lf_grant().map(|g| {
+                current.get(&g.principal, &g.resource).unwrap_or(LfGrant {
                     principal: g.principal.clone(),
                     resource: g.resource.clone(),
                     permissions: BTreeSet::new(),
                     grantable: BTreeSet::new(),
-                }))
-            else {
+                })
+            }) else {
                 continue;
             };
             let pending = e.pending.clone().unwrap_or_default();
@@ -514,12 +546,12 @@ impl LedgerPlanner {
                 }
                 _ => {
                     // A revoke that went through removed them; one that did not left them.
-                    settled
-                        .permissions
-                        .retain(|p| !pending.permissions.contains(p) || held_now.permissions.contains(p));
-                    settled
-                        .grantable
-                        .retain(|p| !pending.grantable.contains(p) || held_now.grantable.contains(p));
+                    settled.permissions.retain(|p| {
+                        !pending.permissions.contains(p) || held_now.permissions.contains(p)
+                    });
+                    settled.grantable.retain(|p| {
+                        !pending.grantable.contains(p) || held_now.grantable.contains(p)
+                    });
                 }
             }
             // Never more than what is held now.
@@ -577,8 +609,7 @@ mod tests {
         let mut v = LedgerView::default();
         for n in notes {
             let version = n.result_expected().map(|v| v + 1).unwrap_or(1);
-            v.entries
-                .insert(n.pk.clone(), (n.result.clone(), version));
+            v.entries.insert(n.pk.clone(), (n.result.clone(), version));
         }
         v
     }
@@ -587,7 +618,10 @@ mod tests {
     fn a_grant_records_only_what_lakewarden_added_and_a_revoke_only_that() {
         let mut p = LedgerPlanner::new("catalog-sharer", "h", &LedgerView::default());
         // A person already holds SELECT; lakewarden adds DESCRIBE only.
-        let n = p.grant(&LfGrant::new("222222222222", db("d"), ["DESCRIBE"], false));
+        let n = p.grant(
+            &LfGrant::new("222222222222", db("d"), ["DESCRIBE"], false),
+            &LfState::default(),
+        );
         assert_eq!(n.expected, None);
         assert_eq!(n.intent.as_ref().unwrap().state, State::Intent);
         assert_eq!(n.result.state, State::Made);
@@ -611,9 +645,24 @@ mod tests {
     }
 
     #[test]
+    fn a_grant_option_added_to_a_persons_permission_records_only_the_option() {
+        let mut p = LedgerPlanner::new("f", "h", &LedgerView::default());
+        let person: LfState = [LfGrant::new("p", db("d"), ["DESCRIBE"], false)]
+            .into_iter()
+            .collect();
+        // lf::missing asks for DESCRIBE with its grant option (LF wants both in one entry).
+        let n = p.grant(&LfGrant::new("p", db("d"), ["DESCRIBE"], true), &person);
+        assert!(n.result.permissions.is_empty(), "{:?}", n.result);
+        assert_eq!(n.result.grantable, BTreeSet::from(["DESCRIBE".to_string()]));
+    }
+
+    #[test]
     fn two_notes_on_one_key_chain_their_versions() {
         let mut p = LedgerPlanner::new("f", "h", &LedgerView::default());
-        let a = p.grant(&LfGrant::new("p", db("d"), ["DESCRIBE"], false));
+        let a = p.grant(
+            &LfGrant::new("p", db("d"), ["DESCRIBE"], false),
+            &LfState::default(),
+        );
         let b = p.revoke(&LfGrant::new("p", db("d"), ["DESCRIBE"], false));
         assert_eq!(a.expected, None);
         assert_eq!(a.result_expected(), Some(1));
@@ -624,8 +673,9 @@ mod tests {
     #[test]
     fn an_intent_without_result_heals_against_what_exists() {
         let mut p = LedgerPlanner::new("f", "h", &LedgerView::default());
-        let a = p.grant(&LfGrant::new("p", db("held"), ["DESCRIBE"], true));
-        let b = p.grant(&LfGrant::new("p", db("lost"), ["DESCRIBE"], false));
+        let none = LfState::default();
+        let a = p.grant(&LfGrant::new("p", db("held"), ["DESCRIBE"], true), &none);
+        let b = p.grant(&LfGrant::new("p", db("lost"), ["DESCRIBE"], false), &none);
         // Crash: only the intents were written.
         let mut view = LedgerView::default();
         for n in [&a, &b] {
@@ -662,7 +712,10 @@ mod tests {
     #[test]
     fn entries_round_trip_as_state_records() {
         let mut p = LedgerPlanner::new("f", "h", &LedgerView::default());
-        let n = p.grant(&LfGrant::new("p", db("d"), ["SELECT"], true));
+        let n = p.grant(
+            &LfGrant::new("p", db("d"), ["SELECT"], true),
+            &LfState::default(),
+        );
         let v = serde_json::to_value(&n.result).unwrap();
         let back: Entry = serde_json::from_value(v).unwrap();
         assert_eq!(back, n.result);

@@ -369,7 +369,7 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
             desired.add(g.clone());
             match (lf::missing(&g, &obs.permissions), ledger.as_mut()) {
                 (Some(m), Some(l)) => {
-                    let note = l.grant(&m);
+                    let note = l.grant(&m, &obs.permissions);
                     p.push_recorded(Action::LfGrant(m), note)
                 }
                 (Some(m), None) => p.push(Action::LfGrant(m)),
