@@ -274,6 +274,9 @@ async fn active_shares_the_target_tables() {
     let extra = format!(
         "producer:\n  shares:\n    - database: {DB}\n      consumers: [\"{consumer}\"]\n      bucket_policy: false\n"
     );
+    // The event is a hint: the integration itself must be ACTIVE (DescribeInboundIntegrations).
+    s.target
+        .set_integration_status(&s.integration, "ACTIVE", json!([]));
     let r = integration_doctor::handle(
         &s.target.ctx(&s.target_config(true, &extra)),
         s.state_event(&s.target.id, "target", "CREATING", "ACTIVE", json!([])),
@@ -593,4 +596,107 @@ async fn an_integration_to_a_target_account_not_allowlisted_is_reported() {
         .contains(&elsewhere));
     let sent = moto().sent_notifications(&s.source.id);
     assert!(sent.iter().any(|m| m.2.contains(&elsewhere)), "{sent:?}");
+}
+
+/// The databases on which `principal` holds any Lake Formation permission in `account`.
+async fn databases_granted_to(account: &Account, principal: &str) -> Vec<String> {
+    let perms = account
+        .lakeformation()
+        .list_permissions()
+        .catalog_id(&account.id)
+        .send()
+        .await
+        .unwrap();
+    perms
+        .principal_resource_permissions()
+        .iter()
+        .filter(|p| p.principal().unwrap().data_lake_principal_identifier() == Some(principal))
+        .filter_map(|p| {
+            let r = p.resource()?;
+            r.table()
+                .map(|t| t.database_name().to_string())
+                .or_else(|| r.database().map(|d| d.name().to_string()))
+        })
+        .collect()
+}
+
+fn not_shared_reason(r: &Report) -> String {
+    r.notes
+        .iter()
+        .find(|n| n.get("not_shared").is_some())
+        .and_then(|n| n["reason"].as_str())
+        .unwrap_or_else(|| panic!("no not_shared note in {r:#?}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_active_event_is_checked_against_the_integration_it_names() {
+    let s = s1().await;
+    s.target
+        .parquet_table(
+            DB,
+            "transactions",
+            &format!("s3://{}/transactions/", s.bucket),
+        )
+        .await;
+    // A second configured database of the target account, that no integration targets.
+    s.target.database("payroll_zero_etl", None).await;
+    let consumer = new_account_id();
+    let extra = format!(
+        "producer:\n  shares:\n    - database: \"*zero_etl*\"\n      consumers: [\"{consumer}\"]\n      bucket_policy: false\n"
+    );
+    // integrations.fix: false, so that round 0 writes nothing either: every write would come
+    // from acting on the event's claim.
+    let ctx = s.target.ctx(&s.target_config(false, &extra));
+
+    // 1. The integration is still CREATING: an event claiming ACTIVE writes nothing, says why.
+    let r = integration_doctor::handle(
+        &ctx,
+        s.state_event(&s.target.id, "target", "CREATING", "ACTIVE", json!([])),
+    )
+    .await
+    .expect("doctor");
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(
+        !r.actions.iter().any(|a| a.action == "lakeformation.grant"),
+        "{r:#?}"
+    );
+    let why = not_shared_reason(&r);
+    assert!(
+        why.contains("DescribeInboundIntegrations says CREATING"),
+        "{why}"
+    );
+    assert!(databases_granted_to(&s.target, &consumer).await.is_empty());
+
+    // 2. An integration this account does not have (deleted, or never was): nothing, and why.
+    let mut gone = s.state_event(&s.target.id, "target", "CREATING", "ACTIVE", json!([]));
+    gone["detail"]["integrationArn"] = json!(format!(
+        "arn:aws:glue:{REGION}:{}:integration/00000000-0000-0000-0000-000000000000",
+        s.source.id
+    ));
+    let r = integration_doctor::handle(&ctx, gone)
+        .await
+        .expect("doctor");
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(not_shared_reason(&r).contains("does not list"), "{r:#?}");
+
+    // 3. ACTIVE now, but the event names another (configured) database as the target: the
+    //    integration's own target is shared, never the event's.
+    s.target
+        .set_integration_status(&s.integration, "ACTIVE", json!([]));
+    let mut forged = s.state_event(&s.target.id, "target", "CREATING", "ACTIVE", json!([]));
+    forged["detail"]["targetArn"] = json!(format!(
+        "arn:aws:glue:{REGION}:{}:database/payroll_zero_etl",
+        s.target.id
+    ));
+    let ctx = s.target.ctx(&s.target_config(true, &extra));
+    integration_doctor::handle(&ctx, forged)
+        .await
+        .expect("doctor");
+    let granted = databases_granted_to(&s.target, &consumer).await;
+    assert!(granted.iter().any(|d| d == DB), "{granted:?}");
+    assert!(
+        !granted.iter().any(|d| d == "payroll_zero_etl"),
+        "{granted:?}"
+    );
 }

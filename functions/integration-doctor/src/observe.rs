@@ -99,16 +99,51 @@ pub async fn diagnosis(aws: &Aws, cfg: &Integrations) -> AwsResult<Diagnosis> {
     })
 }
 
-/// Round 1: only a change to ACTIVE whose target database is in this account is shared.
+/// Round 1: only a change to ACTIVE whose target database is in this account is shared. The
+/// event is a hint: the integration is re-read (`DescribeInboundIntegrations`) and shared only
+/// when it is ACTIVE now, and then on its own target ARN, never the event's.
 pub async fn share(aws: &Aws, cfg: &Config, scope: &Scope) -> AwsResult<Observed> {
     let Scope::State(s) = scope else {
         return Ok(Observed::Skip);
     };
-    let Some(database) = database_of(&s.target_arn).filter(|_| s.became_active()) else {
+    // What the event claims only decides to look (never to share).
+    if !s.became_active() || database_of(&s.target_arn).is_none() {
         return Ok(Observed::Skip);
+    }
+    let account = aws.account_id().await?;
+    if arn::account_of(&s.target_arn) != account {
+        return Ok(Observed::Skip);
+    }
+    let not_shared = |reason: String| {
+        tracing::warn!(integration = %s.integration_arn, %reason, "ACTIVE event not acted on");
+        Ok(Observed::NotShared {
+            integration: s.integration_arn.clone(),
+            reason,
+        })
     };
-    if arn::account_of(&s.target_arn) != aws.account_id().await? {
-        return Ok(Observed::Skip);
+    let Some(now) =
+        glue_integrations::describe_inbound_integration(&aws.glue, &s.integration_arn).await?
+    else {
+        return not_shared(
+            "the event says ACTIVE, but DescribeInboundIntegrations does not list the integration in this account (deleted, or targeting another account): nothing shared".into(),
+        );
+    };
+    if now.status != "ACTIVE" {
+        return not_shared(format!(
+            "the event says ACTIVE, but DescribeInboundIntegrations says {}: nothing shared until it is ACTIVE (the next event or scheduled run)",
+            now.status
+        ));
+    }
+    let Some(database) =
+        database_of(&now.target_arn).filter(|_| arn::account_of(&now.target_arn) == account)
+    else {
+        return not_shared(format!(
+            "the integration's target is {}, not a Glue database of this account: nothing shared",
+            now.target_arn
+        ));
+    };
+    if now.target_arn != s.target_arn {
+        tracing::warn!(event = %s.target_arn, integration = %now.target_arn, "the event's target ARN is not the integration's; the integration's is used");
     }
     let observed = match &cfg.producer {
         Some(producer) if !sharing::shares_for(producer, &database).is_empty() => {

@@ -90,6 +90,39 @@ pub async fn describe_inbound_integrations(client: &Client) -> AwsResult<Vec<Int
     .await
 }
 
+/// One integration whose target is in this account, as `DescribeInboundIntegrations` (filtered
+/// by `IntegrationArn`) reports it now; None when it does not list it (deleted, or targeting
+/// another account).
+pub async fn describe_inbound_integration(
+    client: &Client,
+    integration_arn: &str,
+) -> AwsResult<Option<IntegrationInfo>> {
+    let page = match client
+        .describe_inbound_integrations()
+        .integration_arn(integration_arn)
+        .send()
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return super::none_if_not_found(e)
+                .map_err(|e| e.on(format!("inbound zero-ETL integration {integration_arn}")))
+        }
+    };
+    Ok(page
+        .inbound_integrations()
+        .iter()
+        .find(|i| i.integration_arn() == integration_arn)
+        .map(|i| IntegrationInfo {
+            arn: i.integration_arn().to_string(),
+            name: String::new(),
+            source_arn: i.source_arn().to_string(),
+            target_arn: i.target_arn().to_string(),
+            status: i.status().as_str().to_string(),
+            errors: errors(i.errors()),
+        }))
+}
+
 /// The target role of a resource's integration property, `Some(None)` for a property without
 /// one, None when there is no property.
 pub async fn get_target_role(

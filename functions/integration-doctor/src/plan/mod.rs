@@ -76,6 +76,13 @@ pub enum Observed {
         database: String,
         observed: Option<Box<sharing::Observed>>,
     },
+    /// Round 1: an event claimed ACTIVE, but what `DescribeInboundIntegrations` says of the
+    /// integration does not allow sharing (not ACTIVE, gone, or not targeting a database of this
+    /// account): nothing is written, the reason is noted.
+    NotShared {
+        integration: String,
+        reason: String,
+    },
     Skip,
 }
 
@@ -172,6 +179,15 @@ pub fn plan(cfg: &lakewarden::config::Config, scope: &Scope, observed: &Observed
         }
         Observed::Share { database, observed } => {
             share::plan_share(cfg.producer.as_ref(), database, observed.as_deref())
+        }
+        Observed::NotShared {
+            integration,
+            reason,
+        } => {
+            let mut p = Plan::default();
+            p.notes
+                .push(json!({"not_shared": integration, "reason": reason}));
+            p
         }
         Observed::Skip => Plan::default(),
     }
