@@ -752,3 +752,16 @@ def test_every_lambda_timeout_fits_the_deadline_margin_and_the_sdk_timeouts():
                 visibility = resources[queue_id]["Properties"].get("VisibilityTimeout", 30)
                 assert visibility >= resources[fn_id]["Properties"]["Timeout"], (path.name, queue_id, visibility)
     assert seen == len(FUNCTIONS)
+
+
+# ---- concurrency (issue 12 §2) ------------------------------------------------------------------
+
+def test_only_datazone_subscriber_is_serialised(server, deployed):
+    """README "Concurrency": datazone-subscriber reserves a concurrency of 1 (IAM inline policies
+    have no conditional write, and DataZone events are few); every other function runs
+    unreserved (conditional writes, read-backs and the scheduled reconcile cover its races)."""
+    for account, name, _ in DEPLOYMENTS:
+        lam = client(server, "lambda", account)
+        for fn in functions_of(name).values():
+            reserved = lam.get_function_concurrency(FunctionName=fn).get("ReservedConcurrentExecutions")
+            assert reserved == (1 if fn == "datazone-subscriber" else None), (fn, reserved)
