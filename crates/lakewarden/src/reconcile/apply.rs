@@ -78,7 +78,12 @@ fn record<X: ExtAction>(
                     .entry(unit.clone())
                     .or_insert_with(|| format!("{kind} {target}: {e}"));
             }
-            report.push_failed(&kind, target, e.to_string(), step.action.remedy());
+            // A policy too large for AWS needs a different fix than a missing permission.
+            let remedy = match &step.action {
+                Action::Policy(w) => w.remedy_for(e),
+                a => a.remedy(),
+            };
+            report.push_failed(&kind, target, e.to_string(), remedy);
         }
     }
 }

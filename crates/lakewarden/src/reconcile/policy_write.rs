@@ -152,6 +152,39 @@ impl PolicyWrite {
     }
 }
 
+impl PolicyWrite {
+    /// The remedy for a failure of this write: what to change when the document would pass
+    /// AWS's size limit (issue 12 §1), else [`PolicyWrite::remedy`].
+    pub fn remedy_for(&self, e: &AwsError) -> String {
+        if !is_too_large(e) {
+            return self.remedy();
+        }
+        let (limit, _) = self.target.limit();
+        match &self.target {
+            PolicyTarget::S3Bucket { bucket } => format!(
+                "The policy of bucket {bucket} cannot grow past S3's {limit} bytes. Share fewer locations through this bucket: give each shared database a LocationUri that holds all its tables (one prefix per database instead of one per table), list fewer `locations` per share entry, or keep fewer shared databases in one bucket (spread them over more buckets). Nothing was written"
+            ),
+            PolicyTarget::IamInline { role_arn, name } => format!(
+                "The inline policies of {role_arn} together cannot pass IAM's {limit} characters, and {name} would. Move the role's other inline policies into a managed policy, give each linked database a LocationUri that holds all its tables (one prefix instead of one per table), or spread the links / subscriptions over more roles. Nothing was written"
+            ),
+            PolicyTarget::IamTrust { role_arn } => format!(
+                "The trust policy of {role_arn} cannot pass IAM's {limit} characters: trust fewer principals (an organization condition instead of account ARNs), or ask AWS to raise the role trust policy quota (up to 4,096). Nothing was written"
+            ),
+            PolicyTarget::GlueCatalog => format!(
+                "The Data Catalog resource policy cannot pass Glue's {limit} bytes: shorten its other statements (wildcards instead of one ARN per table) so that lakewarden's fit. Nothing was written"
+            ),
+            PolicyTarget::DynamoDb { resource_arn } => format!(
+                "The resource policy of {resource_arn} cannot pass DynamoDB's {limit} bytes (white space counts): shorten its other statements. Nothing was written"
+            ),
+        }
+    }
+}
+
+/// Whether an error is the size check's refusal (or AWS's own, should it come first).
+pub fn is_too_large(e: &AwsError) -> bool {
+    e.is_code("PolicyTooLarge") || e.is_code("LimitExceeded")
+}
+
 /// A document as read, with the version AWS lets us condition a write on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Versioned {

@@ -15,7 +15,7 @@ use lakewarden::policy;
 use lakewarden::reconcile::{Action, Link, Plan};
 use serde_json::Value;
 
-use super::statements::{plan_role_policies, s3_statements, SID_PREFIX};
+use super::statements::{compact_tables, plan_role_policies, s3_statements, SID_PREFIX};
 use super::{link_name, matches, Catalog, Evidence};
 
 /// DESCRIBE on the link and the shared database, the table permissions on all its tables.
@@ -168,7 +168,8 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                     .get(&(producer.clone(), db.name.clone()))
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let st = s3_statements(&name, &producer, &link.buckets, tables);
+                let tables = compact_tables(&db.name, db.location_uri.as_deref(), tables);
+                let st = s3_statements(&name, &producer, &link.buckets, &tables);
                 for r in &roles {
                     statements.entry(r.clone()).or_default().extend(st.clone());
                 }

@@ -83,6 +83,35 @@ pub fn s3_statements(
     out
 }
 
+/// The locations to open for one shared database, compacted (issue 12 §1): when every table
+/// with a location lies under the database's `LocationUri`, that one location stands for them
+/// all (a role's inline policies share IAM's 10,240 characters; one object ARN per table passes
+/// it at about a hundred tables). Otherwise the tables as they are. The database location is
+/// the producer's data as much as the table locations are: it is opened only under the same
+/// `s3:ResourceAccount` = producer condition ([`s3_statements`]).
+pub fn compact_tables(db: &str, db_location: Option<&str>, tables: &[TableInfo]) -> Vec<TableInfo> {
+    let Some(outer) = db_location.and_then(S3Location::parse) else {
+        return tables.to_vec();
+    };
+    let located: Vec<Option<S3Location>> = tables
+        .iter()
+        .filter_map(|t| t.location.as_deref())
+        .map(S3Location::parse)
+        .collect();
+    let all_within = !located.is_empty()
+        && located
+            .iter()
+            .all(|l| l.as_ref().is_some_and(|l| l.within(&outer)));
+    if !all_within {
+        return tables.to_vec();
+    }
+    vec![TableInfo {
+        database: db.to_string(),
+        name: String::new(),
+        location: db_location.map(String::from),
+    }]
+}
+
 /// Merge each role's desired statements into its inline policy (roles observed only).
 pub fn plan_role_policies(
     p: &mut Plan,
