@@ -16,6 +16,8 @@
 
 pub mod action;
 pub mod apply;
+/// A pure model of the state and of the driver, for convergence property tests.
+pub mod model;
 pub mod policy_write;
 
 use std::future::Future;

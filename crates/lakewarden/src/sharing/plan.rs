@@ -651,20 +651,29 @@ fn plan_bucket_policies(cfg: &Producer, obs: &Observed, p: &mut Plan) {
 
 fn plan_ram(cfg: &Producer, obs: &Observed, p: &mut Plan) {
     let scope = scope_dbs(obs);
+    // Entries with the same `database` share one RAM share (its name comes from the database):
+    // it holds every such entry's consumers, or each entry would remove the others' (found by
+    // the convergence property, tests/converge_sharing.rs).
+    let mut by_name: BTreeMap<String, Vec<&Share>> = BTreeMap::new();
     for share in cfg.shares.iter().filter(|s| s.ram == RamMode::Explicit) {
-        let name = ram_share_name(share);
-        let m = matcher(&share.database);
+        by_name
+            .entry(ram_share_name(share))
+            .or_default()
+            .push(share);
+    }
+    for (name, entries) in by_name {
         let mut resources = BTreeSet::new();
-        for (db, tables) in obs.databases.iter().filter(|(d, _)| m.is_match(d)) {
-            resources.insert(glue_db_arn(&obs.region, &obs.catalog_id, db));
-            for t in tables {
-                resources.insert(glue_table_arn(&obs.region, &obs.catalog_id, db, &t.name));
+        let mut principals: BTreeSet<String> = BTreeSet::new();
+        for share in entries {
+            let m = matcher(&share.database);
+            for (db, tables) in obs.databases.iter().filter(|(d, _)| m.is_match(d)) {
+                resources.insert(glue_db_arn(&obs.region, &obs.catalog_id, db));
+                for t in tables {
+                    resources.insert(glue_table_arn(&obs.region, &obs.catalog_id, db, &t.name));
+                }
             }
+            principals.extend(consumers(share).iter().map(|c| c.identifier().to_string()));
         }
-        let principals: BTreeSet<String> = consumers(share)
-            .iter()
-            .map(|c| c.identifier().to_string())
-            .collect();
         match obs.ram_shares.get(&name) {
             None => {}
             Some(None) if resources.is_empty() => {}
