@@ -10,6 +10,32 @@ use crate::s3loc::S3Location;
 
 use super::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
 
+/// Whether planning needs the tables of `db` (one `GetTables` page per 100 tables):
+///
+/// - a Glue event about the database: the changed table's location is checked, and a table
+///   outside the allowed locations is skipped and alerted (issue 11 §1);
+/// - a share entry with `tables:` globs (named-table grants) or `ram: explicit` (the share lists
+///   every table's ARN);
+/// - a share entry that registers or opens locations but has none allowed (no `locations`, no
+///   database `LocationUri`): every table is then refused, and the run must say which.
+///
+/// Otherwise (the All-tables wildcard default) the scheduled reconcile plans from configuration
+/// alone: the wildcard grants do not name tables, and registrations and bucket-policy statements
+/// cover exactly the share entry's allowed locations, never a table's own location (which is
+/// data). A table created outside those places is therefore never opened whether or not it is
+/// listed; its alert comes with its Glue event. See docs/bench.md, "Converged path".
+pub fn needs_tables(cfg: &Producer, scope: &Scope, db: &str, db_location: Option<&str>) -> bool {
+    if matches!(scope, Scope::Databases(_)) {
+        return true;
+    }
+    shares_for(cfg, db).into_iter().any(|s| {
+        s.tables.is_some()
+            || s.ram == RamMode::Explicit
+            || ((s.register_location || s.bucket_policy)
+                && super::plan::allowed_locations(s, db_location).is_empty())
+    })
+}
+
 pub async fn observe(aws: &Aws, cfg: &Producer, scope: &Scope) -> AwsResult<Observed> {
     observe_with_ledger(aws, cfg, scope, None).await
 }
@@ -71,14 +97,22 @@ pub async fn observe_with_ledger(
     let mut databases = BTreeMap::new();
     let mut db_locations = BTreeMap::new();
     let mut gone = BTreeSet::new();
+    // Databases whose tables were listed (see `needs_tables`); the others are planned from
+    // configuration alone and hold an empty table list.
+    let mut listed = BTreeSet::new();
     for db in in_scope {
         if existing.contains(&db) {
             let location = all
                 .iter()
                 .find(|d| d.name == db)
                 .and_then(|d| d.location_uri.clone());
+            let tables = if needs_tables(cfg, scope, &db, location.as_deref()) {
+                listed.insert(db.clone());
+                glue::get_tables(&aws.glue, None, &db).await?
+            } else {
+                vec![]
+            };
             db_locations.insert(db.clone(), location);
-            let tables = glue::get_tables(&aws.glue, None, &db).await?;
             databases.insert(db, tables);
         } else if glue::get_database(&aws.glue, None, &db).await?.is_none() {
             // Positive evidence only: a database missing from a (permission-filtered) listing
@@ -96,15 +130,15 @@ pub async fn observe_with_ledger(
             name,
         } = &g.resource
         {
-            let listed =
+            let listed_here =
                 databases
                     .get(database)
                     .is_some_and(|ts: &Vec<crate::aws::glue::TableInfo>| {
                         ts.iter().any(|t| &t.name == name)
                     });
             if c == &catalog_id
-                && databases.contains_key(database)
-                && !listed
+                && listed.contains(database)
+                && !listed_here
                 && !gone_tables.contains(&(database.clone(), name.clone()))
                 && glue::get_table(&aws.glue, None, database, name)
                     .await?

@@ -462,9 +462,10 @@ pub fn allowed_locations(share: &Share, db_location: Option<&str>) -> Vec<S3Loca
     }
 }
 
-/// For one database and the shares that `want` a feature: the allowed places that hold at
-/// least one of its tables (the fewest paths that cover them), after refusing tables whose
-/// location is malformed or outside every allowed place.
+/// For one database and the shares that `want` a feature: the allowed places of entries that
+/// share the All-tables wildcard, and those of `tables:` entries that hold at least one of its
+/// tables (the fewest paths that cover them), after refusing tables whose location is malformed
+/// or outside every allowed place.
 fn covering_locations(
     cfg: &Producer,
     obs: &Observed,
@@ -485,6 +486,12 @@ fn covering_locations(
         .iter()
         .flat_map(|s| allowed_locations(s, db_location.as_deref()))
         .collect();
+    // An entry sharing the All-tables wildcard shares every table, present and future: its
+    // allowed places are used whatever the tables are (configuration, not data), so the plan
+    // does not depend on whether the tables were listed (`observe::needs_tables`).
+    for s in shares.iter().filter(|s| s.tables.is_none()) {
+        used.extend(allowed_locations(s, db_location.as_deref()));
+    }
     for t in obs.databases.get(db).into_iter().flatten() {
         let Some(raw) = t.location.as_deref() else {
             continue;

@@ -379,7 +379,8 @@ fn bucket_policy_merge_keeps_foreign_statement() {
 
 #[test]
 fn table_gone_from_bucket_removes_our_statements_only() {
-    let cfg = producer("");
+    // Named-table sharing opens only the allowed places that hold a table.
+    let cfg = producer("      tables: [\"*\"]\n");
     let with = plan(
         &cfg,
         &observed(vec![table("cur_org", "a", "s3://cur-data/cur/a/")]),
@@ -606,4 +607,95 @@ fn a_catalog_policy_gets_the_ram_share_statement_before_the_grants() {
         .already
         .iter()
         .any(|(k, _)| k == "glue.put_resource_policy"));
+}
+
+/// The All-tables wildcard plans from configuration alone: the same actions with the tables
+/// listed or not (the scheduled reconcile does not list them, `observe::needs_tables`).
+#[test]
+fn wildcard_plan_does_not_depend_on_the_table_list() {
+    let cfg = producer("");
+    let with = plan(&cfg, &observed(tables(40)));
+    let without = plan(&cfg, &observed(vec![]));
+    let show = |p: &Plan| p.actions().map(|a| format!("{a:?}")).collect::<Vec<_>>();
+    assert_eq!(show(&with), show(&without));
+    assert_eq!(
+        registrations(&without),
+        vec!["arn:aws:s3:::cur-data/cur".to_string()]
+    );
+    // Every configured place is opened, whatever holds tables today.
+    let cfg = producer("      locations: [\"s3://cur-data/cur/a/\", \"s3://cur-data/cur/b/\"]\n");
+    let p = plan(
+        &cfg,
+        &observed(vec![table("cur_org", "a1", "s3://cur-data/cur/a/a1/")]),
+    );
+    assert_eq!(
+        registrations(&p),
+        vec![
+            "arn:aws:s3:::cur-data/cur/a".to_string(),
+            "arn:aws:s3:::cur-data/cur/b".to_string()
+        ]
+    );
+}
+
+/// A database whose `LocationUri` moved to another bucket: the old bucket loses our statements
+/// (it is still observed because it is registered), the new one gets them.
+#[test]
+fn a_moved_database_location_closes_the_old_bucket() {
+    let cfg = producer("");
+    let first = plan(&cfg, &observed(vec![]));
+    let Some(Action::Policy(PolicyWrite {
+        planned: Some(doc), ..
+    })) = first.steps.into_iter().map(|s| s.action).find(|a| {
+        matches!(
+            a,
+            Action::Policy(PolicyWrite {
+                planned: Some(_),
+                ..
+            })
+        )
+    })
+    else {
+        panic!("no bucket policy planned")
+    };
+    let mut obs = observed(vec![]);
+    obs.db_locations
+        .insert("cur_org".into(), Some("s3://new-data/cur/".into()));
+    obs.bucket_policies
+        .insert("cur-data".into(), BucketPolicy::Present(doc));
+    obs.bucket_policies
+        .insert("new-data".into(), BucketPolicy::Absent);
+    let p = plan(&cfg, &obs);
+    assert!(p.actions().any(|a| matches!(a, Action::Policy(PolicyWrite { target: PolicyTarget::S3Bucket { bucket }, planned: None, .. }) if bucket == "cur-data")));
+    assert!(p.actions().any(|a| matches!(a, Action::Policy(PolicyWrite { target: PolicyTarget::S3Bucket { bucket }, planned: Some(_), .. }) if bucket == "new-data")));
+}
+
+#[test]
+fn tables_are_listed_only_when_the_plan_needs_them() {
+    use super::observe::needs_tables;
+    let all = Scope::All;
+    let event = Scope::Databases(["cur_org".to_string()].into());
+    let loc = Some("s3://cur-data/cur/");
+    let wildcard = producer("");
+    assert!(!needs_tables(&wildcard, &all, "cur_org", loc));
+    assert!(needs_tables(&wildcard, &event, "cur_org", loc));
+    // Nothing allowed to open: every table is refused, and the run must name them.
+    assert!(needs_tables(&wildcard, &all, "cur_org", None));
+    assert!(!needs_tables(
+        &producer("      locations: [\"s3://cur-data/cur/\"]\n"),
+        &all,
+        "cur_org",
+        None
+    ));
+    assert!(needs_tables(
+        &producer("      tables: [\"cost_*\"]\n"),
+        &all,
+        "cur_org",
+        loc
+    ));
+    assert!(needs_tables(
+        &producer("      ram: explicit\n"),
+        &all,
+        "cur_org",
+        loc
+    ));
 }
