@@ -761,6 +761,663 @@ async fn share_linker_converges_under_20_percent_faults_with_deployed_retries() 
 }
 
 // ------------------------------------------------------------------------------------------
+// The other functions, through one twin harness: a world is set up twice with the same data;
+// the reconcile runs fault-free on the twin and under faults on the other, which must converge
+// within the allowed runs to exactly the twin's state.
+
+/// One function's world: what it acts on, how its scheduled reconcile runs, what it manages.
+trait World: Sized {
+    const NAME: &'static str;
+    /// Set up a world of about `size` things (tables, integrations…).
+    async fn make(size: usize) -> Self;
+    /// The account the function runs in (the one faulted).
+    fn account(&self) -> &Account;
+    /// Account ids to replace by placeholders when comparing with the twin.
+    fn ids(&self) -> Vec<(String, &'static str)>;
+    /// One scheduled reconcile with these SDK retry settings.
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError>;
+    /// Everything the function manages, normalized (`ids`) and sorted where AWS keeps no order.
+    async fn state(&self) -> Value;
+    /// Keys of `state` whose entries must be unique (nothing duplicated).
+    fn unique(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Whether a converged run's write count must be the twin's second run's (false when the
+    /// second run depends on the local AWS's own background work, e.g. an export completing).
+    fn same_writes(&self) -> bool {
+        true
+    }
+    /// Checks on the converged world beyond equality with the twin.
+    async fn check(&self, _converged_run: &Report) {}
+}
+
+fn pairs<'a>(v: &'a [(String, &'static str)]) -> Vec<(&'a str, &'static str)> {
+    v.iter().map(|(a, b)| (a.as_str(), *b)).collect()
+}
+
+async fn twin_case<W: World>(size: usize, seed: u64, retries: RetryConfig, max_runs: usize) {
+    let (twin, faulty) = tokio::join!(W::make(size), W::make(size));
+    let (twin_ids, ids) = (twin.ids(), faulty.ids());
+    let (twin_ids, ids) = (pairs(&twin_ids), pairs(&ids));
+    let twin_alerts_before = moto().sent_notifications(&twin.account().id).len();
+    let ref1 = twin.run(deployed_retries()).await;
+    let expected = failure_keys(report_of(0, &ref1), &twin_ids);
+    let ref2 = twin.run(deployed_retries()).await;
+    let ref2_writes = report_of(0, &ref2).writes;
+    assert_eq!(
+        failure_keys(report_of(0, &ref2), &twin_ids),
+        expected,
+        "{}: the twin is not stable",
+        W::NAME
+    );
+    if !expected.is_empty() {
+        eprintln!(
+            "note: {}'s fault-free twin itself fails: {expected:?}",
+            W::NAME
+        );
+    }
+    let twin_state = twin.state().await;
+    // Alerts a fault-free run sends anyway (needs-attention findings): per run.
+    let twin_alerts = moto().sent_notifications(&twin.account().id).len() - twin_alerts_before;
+
+    let alerts_before = moto().sent_notifications(&faulty.account().id).len();
+    let faults = Faults::on(&faulty.account().id, seed);
+    let results =
+        reconcile_under_faults(max_runs, &expected, &ids, || faulty.run(retries.clone())).await;
+    let (requests, injected) = faults.stats();
+    drop(faults);
+    assert!(
+        injected.values().sum::<u64>() > 0,
+        "{}: no fault was injected in {requests} requests: the test would prove nothing",
+        W::NAME
+    );
+    assert!(
+        converged(&results, &expected, &ids),
+        "{}: did not converge within {max_runs} runs under {RATE} faults (seed {seed}, injected {injected:?}): {:?}",
+        W::NAME,
+        results
+            .iter()
+            .map(|r| r.as_ref().err().map(|e| e.to_string()))
+            .collect::<Vec<_>>()
+    );
+    let check = faulty.run(deployed_retries()).await;
+    assert_eq!(failure_keys(report_of(0, &check), &ids), expected);
+    if faulty.same_writes() {
+        assert_eq!(
+            report_of(0, &check).writes,
+            ref2_writes,
+            "{}: not converged: {:?}",
+            W::NAME,
+            report_of(0, &check).actions
+        );
+    }
+    let state = faulty.state().await;
+    for key in faulty.unique() {
+        assert_no_duplicates(&state, key);
+    }
+    assert_eq!(
+        state,
+        twin_state,
+        "{}: state under faults differs from the fault-free twin's",
+        W::NAME
+    );
+    faulty.check(report_of(0, &check)).await;
+    // Every failed run alerted, unless SNS itself was faulted.
+    let failed_runs = results.iter().filter(|r| r.is_err()).count();
+    let alerts = moto().sent_notifications(&faulty.account().id).len() - alerts_before;
+    if !injected.keys().any(|k| k.starts_with("sns.")) {
+        assert!(
+            alerts >= failed_runs,
+            "{}: {failed_runs} failed runs sent {alerts} alerts",
+            W::NAME
+        );
+    }
+    eprintln!(
+        "{}, size {size}, seed {seed}: {} run(s) under faults, {failed_runs} failed, {requests} requests, injected {injected:?}, alerts {alerts} (twin: {twin_alerts} in 2 runs)",
+        W::NAME,
+        results.len()
+    );
+}
+
+/// Statements of a policy document, each normalized, sorted.
+fn statements(doc: Option<&Value>, ids: &[(&str, &str)]) -> Vec<String> {
+    let mut v: Vec<String> = doc
+        .and_then(|d| d["Statement"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| normalize(&s.to_string(), ids))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Sids of a policy document, sorted (duplicates kept: they must not exist).
+fn sids(doc: Option<&Value>) -> Vec<String> {
+    let mut v: Vec<String> = doc
+        .and_then(|d| d["Statement"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap_or("(none)").to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+// --- table-exporter: the source side exports a DynamoDB table to another account's bucket.
+
+const EXPORT_TABLE: &str = "cm-kasama-test-transactions";
+const EXPORT_TIME: &str = "2026-11-24T10:00:00Z";
+
+struct Exporter {
+    source: Account,
+    dest: Account,
+    bucket: String,
+    topic: String,
+}
+
+impl Exporter {
+    fn config(&self) -> String {
+        format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nexports:\n  - table: {EXPORT_TABLE}\n    bucket: {}\n    bucket_owner: \"{}\"\n    prefix: exports/transactions/\n    fix_pitr: true\n",
+            self.topic, self.bucket, self.dest.id
+        )
+    }
+    fn table_arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{REGION}:{}:table/{EXPORT_TABLE}",
+            self.source.id
+        )
+    }
+}
+
+impl World for Exporter {
+    const NAME: &'static str = "table-exporter";
+
+    async fn make(rows: usize) -> Self {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let source = fresh_account().await;
+        let dest = fresh_account().await;
+        let bucket = dest.bucket("dynamodb-export-bucket").await;
+        source.ddb_table(EXPORT_TABLE, "transaction_id").await;
+        for i in 0..rows {
+            source
+                .dynamodb()
+                .put_item()
+                .table_name(EXPORT_TABLE)
+                .item("transaction_id", AttributeValue::S(format!("t-{i:03}")))
+                .item("amount", AttributeValue::N(format!("{}", 10 * i + 1)))
+                .send()
+                .await
+                .unwrap();
+        }
+        // PITR off: the first run enables it (fix_pitr), then exports.
+        source.state_table("lakewarden-state").await;
+        let topic = source.topic("lakewarden-alerts").await;
+        let w = Exporter {
+            source,
+            dest,
+            bucket,
+            topic,
+        };
+        // The destination side (its bucket policy) is set up once, fault-free.
+        let dest_cfg = format!(
+            "export_destinations:\n  - bucket: {}\n    source_accounts: [\"{}\"]\n",
+            w.bucket, w.source.id
+        );
+        table_exporter::handle(&w.dest.ctx(&dest_cfg), scheduled_event(&w.dest.id))
+            .await
+            .expect("destination side");
+        w
+    }
+
+    fn account(&self) -> &Account {
+        &self.source
+    }
+
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        vec![
+            (self.source.id.clone(), "SOURCE"),
+            (self.dest.id.clone(), "DEST"),
+        ]
+    }
+
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError> {
+        let mut ev = scheduled_event(&self.source.id);
+        ev["time"] = json!(EXPORT_TIME);
+        table_exporter::handle(&ctx_with(&self.source, &self.config(), retries), ev).await
+    }
+
+    async fn state(&self) -> Value {
+        let ids = self.ids();
+        let ids = pairs(&ids);
+        let ddb = self.source.dynamodb();
+        let list = ddb
+            .list_exports()
+            .table_arn(self.table_arn())
+            .send()
+            .await
+            .expect("list exports");
+        let mut exports = Vec::new();
+        for e in list.export_summaries() {
+            let d = ddb
+                .describe_export()
+                .export_arn(e.export_arn().unwrap_or_default())
+                .send()
+                .await
+                .expect("describe export");
+            let d = d.export_description().expect("description");
+            exports.push(normalize(
+                &format!(
+                    "{} {} owner {} {:?}",
+                    d.s3_bucket().unwrap_or_default(),
+                    d.s3_prefix().unwrap_or_default(),
+                    d.s3_bucket_owner().unwrap_or_default(),
+                    d.export_type()
+                ),
+                &ids,
+            ));
+        }
+        exports.sort();
+        let pitr = ddb
+            .describe_continuous_backups()
+            .table_name(EXPORT_TABLE)
+            .send()
+            .await
+            .expect("continuous backups")
+            .continuous_backups_description()
+            .and_then(|c| c.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status())
+            .map(|s| s.as_str().to_string());
+        let dest_policy = self.dest.bucket_policy(&self.bucket).await;
+        json!({"exports": exports, "pitr": pitr,
+               "dest_policy": statements(dest_policy.as_ref(), &ids)})
+    }
+
+    fn unique(&self) -> &'static [&'static str] {
+        &["exports"]
+    }
+
+    fn same_writes(&self) -> bool {
+        false // the second run records the export's completion only once moto finished it
+    }
+
+    async fn check(&self, converged_run: &Report) {
+        assert_eq!(
+            converged_run.calls_of("dynamodb.ExportTableToPointInTime"),
+            0,
+            "a converged run starts no export"
+        );
+        let state = self.state().await;
+        assert_eq!(
+            state["exports"].as_array().map(Vec::len),
+            Some(1),
+            "{state}"
+        );
+        assert_eq!(state["pitr"], "ENABLED");
+    }
+}
+
+#[tokio::test]
+async fn table_exporter_converges_under_20_percent_faults_with_deployed_retries() {
+    twin_case::<Exporter>(3, 51, deployed_retries(), 3).await;
+}
+
+// --- integration-monitor: integration transitions published once to EventBridge.
+
+struct Monitor {
+    source: Account,
+    target: Account,
+    queue: String,
+    topic: String,
+}
+
+impl World for Monitor {
+    const NAME: &'static str = "integration-monitor";
+
+    async fn make(n: usize) -> Self {
+        let source = fresh_account().await;
+        let target = fresh_account().await;
+        source.state_table("lakewarden-state").await;
+        let queue = source.capture_events("lakewarden").await;
+        let topic = source.topic("lakewarden-alerts").await;
+        for i in 0..n {
+            source
+                .create_integration(
+                    &format!("zetl-{i}"),
+                    &format!("table-{i}"),
+                    &target.id,
+                    "cm_kasama_zero_etl_db",
+                )
+                .await;
+        }
+        Monitor {
+            source,
+            target,
+            queue,
+            topic,
+        }
+    }
+
+    fn account(&self) -> &Account {
+        &self.source
+    }
+
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        vec![
+            (self.source.id.clone(), "SOURCE"),
+            (self.target.id.clone(), "TARGET"),
+        ]
+    }
+
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError> {
+        let cfg = format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nintegrations:\n  state_table: lakewarden-state\n  event_bus: default\n",
+            self.topic
+        );
+        integration_monitor::handle(
+            &ctx_with(&self.source, &cfg, retries),
+            scheduled_event(&self.source.id),
+        )
+        .await
+    }
+
+    async fn state(&self) -> Value {
+        // Every event published so far (the queue is drained once, at the end).
+        let mut events: Vec<String> = self
+            .source
+            .captured(&self.queue)
+            .await
+            .iter()
+            .map(|e| {
+                let d = &e["detail"];
+                format!(
+                    "{} {} -> {} ({})",
+                    d["integrationName"], d["previousStatus"], d["status"], d["side"]
+                )
+            })
+            .collect();
+        events.sort();
+        json!({ "events": events })
+    }
+
+    fn unique(&self) -> &'static [&'static str] {
+        &["events"]
+    }
+}
+
+#[tokio::test]
+async fn integration_monitor_converges_under_20_percent_faults_with_deployed_retries() {
+    twin_case::<Monitor>(8, 61, deployed_retries(), 3).await;
+}
+
+// --- integration-doctor: both sides of a zero-ETL integration, repaired (fix: true).
+
+const ZETL_TABLE: &str = "cm-kasama-test-transactions";
+const ZETL_DB: &str = "cm_kasama_zero_etl_db";
+
+struct Zetl {
+    source: Account,
+    target: Account,
+    bucket: String,
+    topic_s: String,
+    topic_t: String,
+}
+
+async fn zetl() -> Zetl {
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.ddb_table(ZETL_TABLE, "transaction_id").await;
+    let bucket = target.bucket("zetl-bucket").await;
+    target.database(ZETL_DB, None).await;
+    target
+        .iam()
+        .create_role()
+        .role_name("zetl-target")
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    source
+        .create_integration(
+            "cm-kasama-cross-account-dynamodb-glue",
+            ZETL_TABLE,
+            &target.id,
+            ZETL_DB,
+        )
+        .await;
+    let topic_s = source.topic("lakewarden-alerts").await;
+    let topic_t = target.topic("lakewarden-alerts").await;
+    Zetl {
+        source,
+        target,
+        bucket,
+        topic_s,
+        topic_t,
+    }
+}
+
+impl Zetl {
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        vec![
+            (self.source.id.clone(), "SOURCE"),
+            (self.target.id.clone(), "TARGET"),
+        ]
+    }
+}
+
+/// The source side: the DynamoDB table's resource policy and PITR.
+struct DoctorSource(Zetl);
+
+impl World for DoctorSource {
+    const NAME: &'static str = "integration-doctor (source)";
+
+    async fn make(_: usize) -> Self {
+        let z = zetl().await;
+        // A statement lakewarden does not own.
+        z.source
+            .dynamodb()
+            .put_resource_policy()
+            .resource_arn(format!(
+                "arn:aws:dynamodb:{REGION}:{}:table/{ZETL_TABLE}",
+                z.source.id
+            ))
+            .policy(
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "AnalyticsRead", "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{}:role/analytics", z.source.id)},
+                    "Action": "dynamodb:GetItem", "Resource": "*"}]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        DoctorSource(z)
+    }
+
+    fn account(&self) -> &Account {
+        &self.0.source
+    }
+
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        self.0.ids()
+    }
+
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError> {
+        let cfg = format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nintegrations:\n  fix: true\n  sources: [{{ table: {ZETL_TABLE}, allowed_target_accounts: [\"{}\"] }}]\n",
+            self.0.topic_s, self.0.target.id
+        );
+        integration_doctor::handle(
+            &ctx_with(&self.0.source, &cfg, retries),
+            scheduled_event(&self.0.source.id),
+        )
+        .await
+    }
+
+    async fn state(&self) -> Value {
+        let ids = self.ids();
+        let ids = pairs(&ids);
+        let arn = format!(
+            "arn:aws:dynamodb:{REGION}:{}:table/{ZETL_TABLE}",
+            self.0.source.id
+        );
+        let ddb = self.0.source.dynamodb();
+        let policy: Option<Value> = ddb
+            .get_resource_policy()
+            .resource_arn(arn)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.policy().map(|p| serde_json::from_str(p).unwrap()));
+        let pitr = ddb
+            .describe_continuous_backups()
+            .table_name(ZETL_TABLE)
+            .send()
+            .await
+            .expect("continuous backups")
+            .continuous_backups_description()
+            .and_then(|c| c.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status())
+            .map(|s| s.as_str().to_string());
+        json!({"table_policy": statements(policy.as_ref(), &ids),
+               "table_policy_sids": sids(policy.as_ref()), "pitr": pitr})
+    }
+
+    fn unique(&self) -> &'static [&'static str] {
+        &["table_policy_sids"]
+    }
+}
+
+/// The target side: catalog policy, the database's location, the integration resource
+/// property, the target role's trust and permissions.
+struct DoctorTarget(Zetl);
+
+impl World for DoctorTarget {
+    const NAME: &'static str = "integration-doctor (target)";
+
+    async fn make(_: usize) -> Self {
+        let z = zetl().await;
+        z.target
+            .glue()
+            .put_resource_policy()
+            .policy_in_json(
+                json!({"Version": "2012-10-17", "Statement": [{"Sid": "ReadForAudit", "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{}:role/audit", z.target.id)},
+                    "Action": "glue:GetTables",
+                    "Resource": format!("arn:aws:glue:{REGION}:{}:catalog", z.target.id)}]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        DoctorTarget(z)
+    }
+
+    fn account(&self) -> &Account {
+        &self.0.target
+    }
+
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        self.0.ids()
+    }
+
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError> {
+        let z = &self.0;
+        let cfg = format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nintegrations:\n  fix: true\n  targets: [{{ database: {ZETL_DB}, allowed_source_accounts: [\"{}\"], target_role_arn: \"arn:aws:iam::{}:role/zetl-target\", bucket: {} }}]\n",
+            z.topic_t, z.source.id, z.target.id, z.bucket
+        );
+        integration_doctor::handle(
+            &ctx_with(&z.target, &cfg, retries),
+            scheduled_event(&z.target.id),
+        )
+        .await
+    }
+
+    async fn state(&self) -> Value {
+        let z = &self.0;
+        let ids = self.ids();
+        let ids = pairs(&ids);
+        let glue = z.target.glue();
+        let catalog: Option<Value> = glue
+            .get_resource_policy()
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.policy_in_json().map(|p| serde_json::from_str(p).unwrap()));
+        let location = glue
+            .get_database()
+            .name(ZETL_DB)
+            .send()
+            .await
+            .expect("database")
+            .database()
+            .and_then(|d| d.location_uri().map(String::from));
+        let property = glue
+            .get_integration_resource_property()
+            .resource_arn(format!(
+                "arn:aws:glue:{REGION}:{}:database/{ZETL_DB}",
+                z.target.id
+            ))
+            .send()
+            .await
+            .ok()
+            .and_then(|p| {
+                p.target_processing_properties()
+                    .and_then(|t| t.role_arn().map(String::from))
+            });
+        let role = lakewarden::aws::iam::get_role(&z.target.aws.iam, "zetl-target")
+            .await
+            .unwrap()
+            .unwrap();
+        let trust = lakewarden::policy::parse_document(&role.trust_policy.unwrap()).unwrap();
+        let iam = z.target.iam();
+        let names = iam
+            .list_role_policies()
+            .role_name("zetl-target")
+            .send()
+            .await
+            .expect("role policies");
+        let mut inline = BTreeMap::new();
+        for n in names.policy_names() {
+            let doc = iam
+                .get_role_policy()
+                .role_name("zetl-target")
+                .policy_name(n)
+                .send()
+                .await
+                .expect("role policy");
+            let text = urlencoding_decode(doc.policy_document());
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+            inline.insert(n.to_string(), statements(Some(&v), &ids));
+        }
+        json!({"catalog_policy": statements(catalog.as_ref(), &ids),
+               "catalog_sids": sids(catalog.as_ref()),
+               "location": location.map(|l| normalize(&l, &ids)),
+               "resource_property_role": property.map(|r| normalize(&r, &ids)),
+               "trust": statements(Some(&trust), &ids), "trust_sids": sids(Some(&trust)),
+               "inline_policies": inline})
+    }
+
+    fn unique(&self) -> &'static [&'static str] {
+        &["catalog_sids", "trust_sids"]
+    }
+}
+
+#[tokio::test]
+async fn integration_doctor_source_converges_under_20_percent_faults_with_deployed_retries() {
+    twin_case::<DoctorSource>(1, 71, deployed_retries(), 3).await;
+}
+
+#[tokio::test]
+async fn integration_doctor_target_converges_under_20_percent_faults_with_deployed_retries() {
+    twin_case::<DoctorTarget>(1, 72, deployed_retries(), 3).await;
+}
+
+// ------------------------------------------------------------------------------------------
 // `make test-faults`: bigger catalogs, several seeds, and retries disabled (every injected fault
 // reaches the function: failures must be reported, and later runs must still converge).
 
