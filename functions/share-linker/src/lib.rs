@@ -49,14 +49,21 @@ impl Reconciler for ShareLinker {
             .map_err(|e| AwsError::new(None, e.to_string()))?;
         Ok(match round {
             0 => Observed::Invitations(observe::invitations(&ctx.aws).await?),
-            _ => Observed::Catalog(Box::new(observe::catalog(&ctx.aws, consumer).await?)),
+            _ => {
+                // share-linker's ledger (issue 11 §5) in the state table.
+                let ledger =
+                    lakewarden::ledger::Ledger::for_config(&ctx.aws, &ctx.config, FUNCTION);
+                Observed::Catalog(Box::new(
+                    observe::catalog_with_ledger(&ctx.aws, consumer, Some(&ledger)).await?,
+                ))
+            }
         })
     }
 
     fn observe_remedy(&self, round: usize) -> String {
         match round {
             0 => "Check the function's ram:GetResourceShareInvitations permission".into(),
-            _ => "The function could not read the catalog; check its Glue, Lake Formation and IAM read permissions".into(),
+            _ => "The function could not read the catalog; check its Glue, Lake Formation, IAM and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/GetItem/PutItem on it: share-linker keeps its ledger of what it linked and granted there".into(),
         }
     }
 
@@ -66,7 +73,15 @@ impl Reconciler for ShareLinker {
 
     fn plan(&self, cfg: &Config, scope: &Scope, observed: &Observed, _round: usize) -> Plan {
         match &cfg.consumer {
-            Some(consumer) => plan::plan(consumer, scope, observed),
+            Some(consumer) => {
+                let mut p = plan::plan(consumer, scope, observed);
+                if matches!(observed, Observed::Invitations(_)) {
+                    // Untrusted invitations are alerted in round 1, once, from the ledger
+                    // (issue 11 §5): not per RAM event here.
+                    p.attention.clear();
+                }
+                p
+            }
             None => Plan::default(),
         }
     }

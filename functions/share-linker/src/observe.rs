@@ -17,6 +17,22 @@ pub async fn invitations(aws: &Aws) -> AwsResult<Vec<ram::Invitation>> {
 /// Round 1: shared databases of trusted producers, this account's databases, the tables of the
 /// shared databases a link entry reads, every grant, and the configured roles' inline policy.
 pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
+    catalog_with_ledger(aws, cfg, None).await
+}
+
+/// [`catalog`] with share-linker's ledger (issue 11 §5): read first (a missing state table stops
+/// the run before anything is planned), with the RAM shares that carry each shared database
+/// and the invitations as they are after round 0. For a share no longer listed, RAM is asked
+/// first: every share that carried it listed DELETED is positive evidence (§4).
+pub async fn catalog_with_ledger(
+    aws: &Aws,
+    cfg: &Consumer,
+    ledger: Option<&lakewarden::ledger::Ledger>,
+) -> AwsResult<Catalog> {
+    let ledger = match ledger {
+        Some(l) => Some(l.read().await?),
+        None => None,
+    };
     let account = aws.account_id().await?;
     let foreign: Vec<_> = glue::get_foreign_databases(&aws.glue)
         .await?
@@ -90,10 +106,50 @@ pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
             }
         }
     }
+    // Which RAM shares carry each shared database here (recorded with the link).
+    let mut carriers: BTreeMap<(String, String), std::collections::BTreeSet<String>> =
+        BTreeMap::new();
+    if ledger.is_some() {
+        for (res, share) in ram::shared_with_me(&aws.ram, Some("glue:Database")).await? {
+            if let Some(a) = lakewarden::arn::Arn::parse(&res) {
+                if let Some(db) = a.resource.strip_prefix("database/") {
+                    carriers
+                        .entry((a.account.clone(), db.to_string()))
+                        .or_default()
+                        .insert(share);
+                }
+            }
+        }
+    }
+    let invitations = match ledger {
+        Some(_) => ram::list_invitations(&aws.ram).await?,
+        None => Vec::new(),
+    };
     let mut unlisted = BTreeMap::new();
     for (p, db) in candidates {
         if listed(&p, &db) {
             continue;
+        }
+        // RAM first: the shares the ledger says carried it, all listed DELETED.
+        let recorded = ledger
+            .as_ref()
+            .map(|l| crate::plan::recorded_carriers(l, &p, &db))
+            .unwrap_or_default();
+        if !recorded.is_empty() {
+            let status = ram::shares_with_me_status(&aws.ram, &recorded).await?;
+            if recorded
+                .iter()
+                .all(|a| status.get(a).is_some_and(|s| s == "DELETED"))
+            {
+                unlisted.insert(
+                    (p.clone(), db.clone()),
+                    Evidence::Deleted(format!(
+                        "RAM lists the share(s) that carried it as DELETED: {}",
+                        recorded.join(", ")
+                    )),
+                );
+                continue;
+            }
         }
         let evidence = match glue::get_database(&aws.glue, Some(&p), &db).await {
             Ok(None) => Evidence::Gone,
@@ -111,5 +167,8 @@ pub async fn catalog(aws: &Aws, cfg: &Consumer) -> AwsResult<Catalog> {
         role_policies,
         params,
         unlisted,
+        ledger,
+        carriers,
+        invitations,
     })
 }

@@ -182,3 +182,55 @@ pub async fn accept_invitation(client: &Client, arn: &str) -> AwsResult<()> {
         .map_err(on(|| format!("RAM invitation {arn}")))?;
     Ok(())
 }
+
+/// Resources other accounts share with this account (`ListResources`,
+/// `resourceOwner=OTHER-ACCOUNTS`), optionally of one type (e.g. `glue:Database`): (resource
+/// ARN, ARN of the share that carries it).
+pub async fn shared_with_me(
+    client: &Client,
+    resource_type: Option<&str>,
+) -> AwsResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_resources()
+        .resource_owner(ResourceOwner::OtherAccounts)
+        .set_resource_type(resource_type.map(String::from))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| "RAM resources shared with this account".to_string()))?;
+        for r in page.resources() {
+            if let (Some(a), Some(s)) = (r.arn(), r.resource_share_arn()) {
+                out.push((a.to_string(), s.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The status (`ACTIVE`, `DELETED`, …) of shares other accounts made with this account, by ARN
+/// (`GetResourceShares`, `resourceOwner=OTHER-ACCOUNTS`). A share RAM no longer lists is absent.
+pub async fn shares_with_me_status(
+    client: &Client,
+    arns: &[String],
+) -> AwsResult<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    if arns.is_empty() {
+        return Ok(out);
+    }
+    let mut pages = client
+        .get_resource_shares()
+        .resource_owner(ResourceOwner::OtherAccounts)
+        .set_resource_share_arns(Some(arns.to_vec()))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| "RAM resource shares shared with this account".to_string()))?;
+        for s in page.resource_shares() {
+            if let (Some(a), Some(st)) = (s.resource_share_arn(), s.status()) {
+                out.insert(a.to_string(), st.as_str().to_string());
+            }
+        }
+    }
+    Ok(out)
+}

@@ -565,6 +565,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn more_removals_than_the_cap_remove_nothing_and_alert() {
+        let removals = |max: usize| {
+            let mut p: Plan<Mark> = Plan::default();
+            p.push_ext(Mark(9));
+            for i in 0..3 {
+                p.push_removal(Action::Ext(Mark(i)), 1);
+            }
+            p.max_removals = Some(max);
+            p
+        };
+        for dry_run in [false, true] {
+            let mut r = Report::new("t", dry_run);
+            let st = apply(&aws(), "1", &removals(2), dry_run, &mut r).await;
+            assert_eq!(r.count(Outcome::Skipped), 3, "{r:#?}");
+            assert!(r.actions.iter().all(|a| a.outcome != Outcome::Skipped
+                || a.error.as_deref().unwrap().contains("max_removals_per_run")));
+            assert!(!st.scratch.contains_key("m0"), "nothing removed");
+            assert!(st.attention[0].contains("max_removals_per_run"));
+            assert!(st.first_error.is_some());
+            // What is not a removal still runs.
+            assert_eq!(st.scratch.contains_key("m9"), !dry_run);
+            assert!(!r.incomplete);
+        }
+        let mut r = Report::new("t", false);
+        let st = apply(&aws(), "1", &removals(3), false, &mut r).await;
+        assert_eq!(r.count(Outcome::Applied), 4);
+        assert!(st.attention.is_empty());
+    }
+
+    #[tokio::test]
     async fn a_dry_run_writes_nothing() {
         let mut r = Report::new("t", true);
         let st = apply(&aws(), "111111111111", &plan(), true, &mut r).await;

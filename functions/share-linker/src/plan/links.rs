@@ -17,6 +17,84 @@ use serde_json::Value;
 
 use super::statements::{compact_tables, plan_role_policies, s3_statements, SID_PREFIX};
 use super::{link_name, matches, Catalog, Evidence};
+use lakewarden::ledger::{self, Kind, LedgerPlanner, Note, State};
+
+/// A link as the ledger records it: where it points and the RAM shares that carried it.
+fn link_detail(obs: &Catalog, name: &str, producer: &str, db: &str) -> Value {
+    let shares: Vec<String> = obs
+        .carriers
+        .get(&(producer.to_string(), db.to_string()))
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default();
+    serde_json::json!({"name": name, "producer": producer, "database": db, "shares": shares})
+}
+
+/// The ledger note around creating (`made`) or deleting link `name`.
+fn link_note(
+    l: &mut LedgerPlanner,
+    obs: &Catalog,
+    name: &str,
+    producer: &str,
+    db: &str,
+    made: bool,
+) -> Note {
+    l.object(
+        Kind::Link,
+        &obs.account,
+        name,
+        db_link(name, producer, db).describe(),
+        link_detail(obs, name, producer, db),
+        made,
+    )
+}
+
+/// A link share-linker made (marker) that the ledger does not hold as it is now (made before
+/// the ledger, or its carrying shares changed): remembered.
+fn link_refresh(
+    l: &mut LedgerPlanner,
+    obs: &Catalog,
+    name: &str,
+    producer: &str,
+    db: &str,
+) -> Option<Note> {
+    let pk = ledger::key(&l.function, Kind::Link, &obs.account, name);
+    let detail = link_detail(obs, name, producer, db);
+    if l.entry(&pk)
+        .is_some_and(|e| e.state == State::Made && e.detail == detail)
+    {
+        return None;
+    }
+    Some(l.remember(
+        Kind::Link,
+        &obs.account,
+        name,
+        db_link(name, producer, db).describe(),
+        detail,
+        State::Made,
+    ))
+}
+
+/// Whether a grant share-linker recorded is still asked for by a link entry: its role is listed
+/// by an entry covering the share (for a grant on a link: the entry that names that link).
+fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
+    let Some(db) = g.resource.database_name() else {
+        return true;
+    };
+    let cat = g.resource.catalog_id();
+    let (producer, database) = if cat == obs.account {
+        match obs.own.get(db).and_then(|d| d.target.clone()) {
+            Some(t) => t,
+            None => return false,
+        }
+    } else {
+        (cat.to_string(), db.to_string())
+    };
+    cfg.links.iter().any(|l| {
+        matches(l, &producer, &database)
+            && l.roles.iter().any(|r| r.to_string() == g.principal)
+            && (cat != obs.account || link_name(l, &database) == db)
+    })
+}
 
 /// DESCRIBE on the link and the shared database, the table permissions on all its tables.
 fn role_grants(
@@ -96,6 +174,16 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
     let mut removals = Removals::default();
     // role → links whose statements this run decides (shared now: rebuilt from the tables).
     let mut decided: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // The ledger of what share-linker made (issue 11 §5): links and grants are recorded, and
+    // what a configuration change no longer asks for is removed, never anything else.
+    let mut ledger = obs.ledger.as_ref().map(|l| {
+        p.ledger_table = Some(l.table.clone());
+        l.planner(ledger::config_hash(cfg))
+    });
+    if let Some(l) = ledger.as_mut() {
+        // A crash between intent and result: settled from what Lake Formation holds.
+        p.remember.extend(l.heal(&obs.permissions));
+    }
 
     for link in &cfg.links {
         let mut roles = Vec::new();
@@ -120,8 +208,20 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
             let name = link_name(link, &db.name);
             let wanted = db_link(&name, &producer, &db.name);
             match obs.own.get(&name) {
-                None => p.push(Action::CreateLink(wanted)),
+                None => match ledger.as_mut() {
+                    Some(l) => {
+                        let note = link_note(l, obs, &name, &producer, &db.name, true);
+                        p.push_recorded(Action::CreateLink(wanted), note)
+                    }
+                    None => p.push(Action::CreateLink(wanted)),
+                },
                 Some(_) if obs.ours(&name, &producer, &db.name) => {
+                    if let Some(n) = ledger
+                        .as_mut()
+                        .and_then(|l| link_refresh(l, obs, &name, &producer, &db.name))
+                    {
+                        p.remember.push(n);
+                    }
                     p.already("glue.create_resource_link", wanted.describe())
                 }
                 Some(d) if d.target == Some((producer.clone(), db.name.clone())) => p.skip_alert(
@@ -211,7 +311,31 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
             removals.grants.extend(
                 role_grants(&obs.account, link, &roles, &name, producer, db)
                     .into_iter()
-                    .filter_map(|g| lf::held(&g, &obs.permissions)),
+                    .filter_map(|g| lf::held(&g, &obs.permissions))
+                    // With a ledger, only what it says share-linker granted (never a person's).
+                    .filter_map(|g| match &ledger {
+                        Some(l) => l
+                            .entry(&ledger::lf_key(&l.function, &g.principal, &g.resource))
+                            .and_then(|e| e.lf_grant())
+                            .and_then(|owned| lf::held(&owned, &obs.permissions))
+                            .and_then(|owned| {
+                                let r = LfGrant {
+                                    permissions: owned
+                                        .permissions
+                                        .intersection(&g.permissions)
+                                        .cloned()
+                                        .collect(),
+                                    grantable: owned
+                                        .grantable
+                                        .intersection(&g.grantable)
+                                        .cloned()
+                                        .collect(),
+                                    ..g
+                                };
+                                (!r.is_empty()).then_some(r)
+                            }),
+                        None => Some(g),
+                    }),
             );
             for r in &roles {
                 let has = obs
@@ -230,16 +354,96 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                         .insert(name.clone());
                 }
             }
+            let why = match evidence {
+                Evidence::Deleted(w) => w.clone(),
+                _ => format!("GetDatabase on {share} answers EntityNotFoundException"),
+            };
             removals.messages.push(format!(
-                "The share of {share} is gone: resource link {name} and the grants lakewarden made for it were removed."
+                "The share of {share} is gone ({why}): resource link {name} and the grants lakewarden made for it were removed."
             ));
         }
     }
 
+    let mut desired_state = LfState::default();
     for g in &desired_grants {
-        match lf::missing(g, &obs.permissions) {
-            Some(m) => p.push(Action::LfGrant(m)),
-            None => p.already("lakeformation.grant", g.to_string()),
+        desired_state.add(g.clone());
+        match (lf::missing(g, &obs.permissions), ledger.as_mut()) {
+            (Some(m), Some(l)) => {
+                let note = l.grant(&m, &obs.permissions);
+                p.push_recorded(Action::LfGrant(m), note)
+            }
+            (Some(m), None) => p.push(Action::LfGrant(m)),
+            (None, _) => p.already("lakeformation.grant", g.to_string()),
+        }
+    }
+
+    // A role, link entry or permission removed from the configuration: what the ledger says
+    // share-linker granted or linked for it, and what still exists, goes (issue 11 §5).
+    if let Some(l) = ledger.as_mut() {
+        let mut told = BTreeSet::new();
+        for (_, g) in l.lf_grants() {
+            let unwanted = match desired_state.get(&g.principal, &g.resource) {
+                Some(w) => LfGrant {
+                    permissions: g.permissions.difference(&w.permissions).cloned().collect(),
+                    grantable: g.grantable.difference(&w.grantable).cloned().collect(),
+                    ..g.clone()
+                },
+                None if still_configured(cfg, obs, &g) => continue,
+                None => g.clone(),
+            };
+            if let Some(h) = lf::held(&unwanted, &obs.permissions) {
+                if told.insert(h.principal.clone()) {
+                    removals.messages.push(format!(
+                        "{} is no longer configured for all it was granted: the grants share-linker made for it that the configuration no longer asks for were revoked.",
+                        h.principal
+                    ));
+                }
+                removals.grants.push(h);
+            }
+        }
+        for (_, e) in l.live(Kind::Link) {
+            if e.state != State::Made {
+                continue;
+            }
+            let d = &e.detail;
+            let (Some(name), Some(producer), Some(db)) = (
+                d["name"].as_str(),
+                d["producer"].as_str(),
+                d["database"].as_str(),
+            ) else {
+                continue;
+            };
+            let configured = cfg
+                .links
+                .iter()
+                .any(|lk| matches(lk, producer, db) && link_name(lk, db) == name);
+            if configured || removals.links.iter().any(|x| x == &db_link(name, producer, db)) {
+                continue;
+            }
+            if obs.ours(name, producer, db) {
+                removals.links.push(db_link(name, producer, db));
+                removals.messages.push(format!(
+                    "No link entry asks for `{name}` ({producer}:{db}) any more: the resource link share-linker made was deleted."
+                ));
+            } else if obs.own.contains_key(name) {
+                p.skip_alert(
+                    "glue.delete_resource_link",
+                    db_link(name, producer, db).describe(),
+                    format!("no link entry asks for `{name}` any more, but it no longer carries share-linker's marker or points elsewhere; not deleted"),
+                    Some(format!("Delete `{name}` by hand if it is no longer needed.")),
+                );
+            } else {
+                // Deleted by someone else: nothing of it is share-linker's any more.
+                let note = l.remember(
+                    Kind::Link,
+                    &obs.account,
+                    name,
+                    e.resource.clone(),
+                    e.detail.clone(),
+                    State::Gone,
+                );
+                p.remember.push(note);
+            }
         }
     }
 
@@ -254,27 +458,43 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
             .values()
             .map(BTreeSet::len)
             .sum::<usize>();
-    if count > cfg.max_removals_per_run {
-        p.skip_alert(
-            "share-linker.remove",
-            format!("{count} removals"),
-            format!(
-                "this run would remove {count} links, grants and statements, more than consumer.max_removals_per_run ({}); nothing was removed",
-                cfg.max_removals_per_run
-            ),
-            Some("Check why so many shares look withdrawn; if it is intended, raise consumer.max_removals_per_run for one run.".into()),
-        );
-    } else {
-        for l in removals.links {
-            p.push(Action::DeleteLink(l));
-        }
-        for g in removals.grants {
-            p.push(Action::LfRevoke(g));
-        }
-        for (role, names) in removals.statements {
-            decided.entry(role).or_default().extend(names);
-        }
+    // Every removal is planned; the core holds them all back when there are more than
+    // consumer.max_removals_per_run (issue 11 §4), and then alerts instead of these messages.
+    if count <= cfg.max_removals_per_run {
         p.attention.extend(removals.messages);
+    }
+    for lk in removals.links {
+        match (&lk, ledger.as_mut()) {
+            (
+                Link::Database {
+                    name,
+                    producer,
+                    database,
+                },
+                Some(l),
+            ) => {
+                let note = link_note(l, obs, name, producer, database, false);
+                p.push_recorded(Action::DeleteLink(lk.clone()), note)
+            }
+            _ => p.push(Action::DeleteLink(lk)),
+        }
+    }
+    for g in removals.grants {
+        match ledger.as_mut() {
+            Some(l) => {
+                let note = l.revoke(&g);
+                p.push_recorded(Action::LfRevoke(g), note)
+            }
+            None => p.push(Action::LfRevoke(g)),
+        }
+    }
+    let dropped: BTreeMap<String, usize> = removals
+        .statements
+        .iter()
+        .map(|(r, n)| (r.clone(), n.len()))
+        .collect();
+    for (role, names) in removals.statements {
+        decided.entry(role).or_default().extend(names);
     }
 
     // A statement of ours is dropped only when this run decides its link: rebuilt for a share
@@ -298,5 +518,15 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
         wanted.extend(kept);
     }
     plan_role_policies(&mut p, &obs.role_policies, &statements);
+    // A policy write that drops a withdrawn share's statements counts as that many removals.
+    for s in p.steps.iter_mut() {
+        if let Action::Policy(w) = &s.action {
+            if let lakewarden::reconcile::PolicyTarget::IamInline { role_arn, .. } = &w.target {
+                if let Some(n) = dropped.get(role_arn).filter(|n| **n > 0) {
+                    s.removes = Some(*n);
+                }
+            }
+        }
+    }
     p
 }

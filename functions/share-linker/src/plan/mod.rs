@@ -49,6 +49,16 @@ pub struct Catalog {
     /// Shares lakewarden linked or granted on that are no longer listed, with what the
     /// producer's catalog answered for them: (producer, database) → evidence.
     pub unlisted: BTreeMap<(String, String), Evidence>,
+    /// share-linker's ledger (issue 11 §5): links and grants it made, invitations it alerted
+    /// about. None: nothing recorded, nothing removed for a configuration change.
+    pub ledger: Option<lakewarden::ledger::LedgerRead>,
+    /// The RAM shares that carry each shared database to this account (`ListResources`,
+    /// OTHER-ACCOUNTS): (producer, database) → share ARNs. Recorded with the link, so that a
+    /// share RAM later lists as DELETED is positive evidence that the database was withdrawn.
+    pub carriers: BTreeMap<(String, String), std::collections::BTreeSet<String>>,
+    /// Every invitation this account has, as read in this round (after round 0 accepted the
+    /// trusted ones): untrusted pending ones are alerted once, from the ledger.
+    pub invitations: Vec<Invitation>,
 }
 
 /// Whether a share that is no longer listed is really gone (issue 11 §4).
@@ -56,6 +66,9 @@ pub struct Catalog {
 pub enum Evidence {
     /// Positive evidence: the producer's database answers EntityNotFoundException.
     Gone,
+    /// Positive evidence from RAM: every share that carried the database to this account is
+    /// listed DELETED (what RAM shows, in words).
+    Deleted(String),
     /// No evidence (the database still answers, or the answer was an error): why.
     Unconfirmed(String),
 }
@@ -81,6 +94,30 @@ impl Catalog {
     }
 }
 
+/// The RAM shares the ledger recorded as carrying `producer:database` when share-linker
+/// linked it (live link entries only).
+pub fn recorded_carriers(
+    ledger: &lakewarden::ledger::LedgerRead,
+    producer: &str,
+    database: &str,
+) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (_, e) in ledger.view.of_kind(lakewarden::ledger::Kind::Link) {
+        let d = &e.detail;
+        if e.state == lakewarden::ledger::State::Made
+            && d["producer"] == producer
+            && d["database"] == database
+        {
+            for s in d["shares"].as_array().into_iter().flatten() {
+                if let Some(s) = s.as_str() {
+                    out.insert(s.to_string());
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// The local name of the link for `database` (`link_name` may use `{database}`).
 pub fn link_name(link: &Link, database: &str) -> String {
     match &link.link_name {
@@ -101,7 +138,13 @@ pub fn matches(link: &Link, producer: &str, database: &str) -> bool {
 pub fn plan(cfg: &Consumer, scope: &Scope, observed: &Observed) -> Plan {
     match observed {
         Observed::Invitations(invs) => plan_invitations(cfg, invs, scope),
-        Observed::Catalog(c) => plan_catalog(cfg, c),
+        Observed::Catalog(c) => {
+            let mut p = plan_catalog(cfg, c);
+            if let Some(l) = &c.ledger {
+                p.extend(invitations::remember_untrusted(cfg, scope, &c.invitations, l));
+            }
+            p
+        }
     }
 }
 

@@ -425,19 +425,23 @@ fn an_unlisted_share_without_evidence_removes_nothing() {
 }
 
 #[test]
-fn more_removals_than_the_cap_remove_nothing_and_alert() {
+fn every_removal_is_counted_for_the_cores_cap() {
     let (mut cfg, obs) = withdrawn(Evidence::Gone);
-    // 1 link + 3 revokes + 1 role's statements.
+    // 1 link + 3 revokes + 1 role's statements: the core holds all 5 back above the cap
+    // (reconcile::apply, `max_removals_per_run`), so the plan says nothing was removed.
     cfg.max_removals_per_run = 4;
     let p = plan_catalog(&cfg, &obs);
-    assert!(p.steps.is_empty(), "{:?}", p.steps);
-    assert!(p
-        .attention
-        .iter()
-        .any(|a| a.contains("max_removals_per_run")));
+    assert_eq!(p.removals(), 5, "{:?}", p.steps);
+    assert_eq!(p.steps.len(), 5, "{:?}", p.steps);
+    assert!(
+        !p.attention.iter().any(|a| a.contains("were removed")),
+        "{:?}",
+        p.attention
+    );
     cfg.max_removals_per_run = 5;
     let p = plan_catalog(&cfg, &obs);
-    assert_eq!(p.steps.len(), 5, "{:?}", p.steps);
+    assert_eq!(p.removals(), 5);
+    assert!(p.attention.iter().any(|a| a.contains("were removed")));
 }
 
 #[test]
