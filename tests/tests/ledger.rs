@@ -408,3 +408,312 @@ async fn more_removals_than_the_cap_remove_nothing_and_alert() {
         assert!(of(&after, c).is_empty(), "{after:#?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// share-linker
+
+struct Consumer {
+    producer: Account,
+    consumer: Account,
+    topic: String,
+}
+
+async fn role(acct: &Account, name: &str) -> String {
+    acct.iam()
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("role");
+    format!("arn:aws:iam::{}:role/{name}", acct.id)
+}
+
+/// A producer whose `cur_org` (two tables) reaches a fresh consumer: through catalog-sharer's
+/// Lake Formation grants (with the grant option) or, with `ram_only`, only through a RAM share
+/// the producer made by hand (returned).
+async fn consumer(ram_only: bool) -> (Consumer, Option<String>) {
+    let producer = fresh_account().await;
+    let consumer = fresh_account().await;
+    let bucket = producer.bucket("cur-data").await;
+    producer.database("cur_org", None).await;
+    for t in ["legacy_all", "daily"] {
+        producer
+            .parquet_table("cur_org", t, &format!("s3://{bucket}/cur/{t}/"))
+            .await;
+    }
+    let share = if ram_only {
+        let out = producer
+            .ram()
+            .create_resource_share()
+            .name("cur-org-by-hand")
+            .resource_arns(format!(
+                "arn:aws:glue:us-east-1:{}:database/cur_org",
+                producer.id
+            ))
+            .principals(&consumer.id)
+            .send()
+            .await
+            .expect("share");
+        Some(
+            out.resource_share()
+                .and_then(|s| s.resource_share_arn())
+                .unwrap()
+                .to_string(),
+        )
+    } else {
+        let cfg = format!(
+            "producer:\n  shares:\n    - database: cur_org\n      consumers: [\"{}\"]\n      bucket_policy: false\n      register_location: false\n",
+            consumer.id
+        );
+        catalog_sharer::handle(&producer.ctx(&cfg), scheduled_event(&producer.id))
+            .await
+            .expect("producer shares");
+        None
+    };
+    let topic = consumer.topic("lakewarden-alerts").await;
+    (
+        Consumer {
+            producer,
+            consumer,
+            topic,
+        },
+        share,
+    )
+}
+
+impl Consumer {
+    fn config(&self, roles: &[&str]) -> String {
+        let list: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();
+        format!(
+            "alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{p}\"]\n  links:\n    - producer: \"{p}\"\n      database: cur_org\n      link_name: cur_org_linked\n      roles: [{}]\n      s3_read_policy: false\n",
+            self.topic,
+            list.join(", "),
+            p = self.producer.id,
+        )
+    }
+
+    async fn run(&self, cfg: &str, ev: serde_json::Value) -> Report {
+        match share_linker::handle(&self.consumer.ctx(cfg), ev).await {
+            Ok(r) => r,
+            Err(lakewarden::runtime::HandlerError::ActionsFailed { report, .. }) => *report,
+            Err(e) => panic!("run failed: {e}"),
+        }
+    }
+
+    async fn link_exists(&self) -> bool {
+        self.consumer
+            .glue()
+            .get_database()
+            .name("cur_org_linked")
+            .send()
+            .await
+            .is_ok()
+    }
+
+    fn alerts(&self) -> Vec<String> {
+        moto()
+            .sent_notifications(&self.consumer.id)
+            .into_iter()
+            .map(|(_, _, body)| body)
+            .collect()
+    }
+}
+
+/// Issue 11 §5: a role removed from a link entry loses exactly what share-linker granted it;
+/// the role still configured and a person's grant to the removed role stay.
+#[tokio::test]
+async fn removing_a_role_revokes_exactly_what_share_linker_granted_it() {
+    let (c, _) = consumer(false).await;
+    let (kept, dropped) = (
+        role(&c.consumer, "kept").await,
+        role(&c.consumer, "dropped").await,
+    );
+    let r = c
+        .run(
+            &c.config(&[&kept, &dropped]),
+            scheduled_event(&c.consumer.id),
+        )
+        .await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    // A person's own grant to the role that will be dropped, on a database of this account.
+    c.consumer.database("team_scratch", None).await;
+    person_grants(
+        &c.consumer,
+        &dropped,
+        db_resource(&c.consumer.id, "team_scratch"),
+        &[Permission::Describe],
+        &[],
+    )
+    .await;
+    let before = grants(&c.consumer, &c.consumer.id).await;
+    assert_eq!(of(&before, &dropped).len(), 4, "{before:#?}");
+    assert_eq!(of(&before, &kept).len(), 3, "{before:#?}");
+
+    let r = c
+        .run(&c.config(&[&kept]), scheduled_event(&c.consumer.id))
+        .await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert_eq!(
+        r.actions
+            .iter()
+            .filter(|a| a.action == "lakeformation.revoke" && a.outcome == Outcome::Applied)
+            .count(),
+        3,
+        "{r:#?}"
+    );
+    let after = grants(&c.consumer, &c.consumer.id).await;
+    assert_eq!(
+        of(&after, &dropped),
+        vec![&(
+            dropped.clone(),
+            "db:team_scratch".into(),
+            set(&["DESCRIBE"]),
+            set(&[])
+        )],
+        "{after:#?}"
+    );
+    assert_eq!(of(&after, &kept), of(&before, &kept));
+    assert!(c.link_exists().await, "the link still serves the kept role");
+    // The link entry itself removed: the link share-linker made goes, and nothing else.
+    let none = format!(
+        "alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{}\"]\n  links: []\n",
+        c.topic, c.producer.id
+    );
+    let r = c.run(&none, scheduled_event(&c.consumer.id)).await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert!(!c.link_exists().await, "{r:#?}");
+    let after = grants(&c.consumer, &c.consumer.id).await;
+    assert!(of(&after, &kept).is_empty(), "{after:#?}");
+    assert_eq!(of(&after, &dropped).len(), 1, "the person's grant stays");
+    let again = c.run(&none, scheduled_event(&c.consumer.id)).await;
+    assert_eq!(again.writes, 0, "{again:#?}");
+}
+
+/// Issue 11 §5: an untrusted invitation is alerted once — also when the RAM event about it was
+/// lost (the schedule finds it in no ledger entry) — and again only when something changes.
+#[tokio::test]
+async fn an_untrusted_invitation_is_alerted_once_across_runs() {
+    let (c, _) = consumer(false).await;
+    let stranger = fresh_account().await;
+    stranger.database("bait", None).await;
+    let share = |name: &'static str| {
+        let stranger = stranger.clone();
+        let to = c.consumer.id.clone();
+        async move {
+            stranger
+                .ram()
+                .create_resource_share()
+                .name(name)
+                .resource_arns(format!(
+                    "arn:aws:glue:us-east-1:{}:database/bait",
+                    stranger.id
+                ))
+                .principals(to)
+                .send()
+                .await
+                .expect("stranger's share");
+        }
+    };
+    share("bait-1").await;
+    let cfg = c.config(&[]);
+    // The RAM event was lost: the scheduled run alerts.
+    c.run(&cfg, scheduled_event(&c.consumer.id)).await;
+    let alerts = c.alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(alerts[0].contains(&stranger.id) && alerts[0].contains("trusted_producers"));
+    // Schedules, Glue events and RAM events do not alert about it again.
+    let ram = {
+        let mut e = event("ram-resource-share-state-change.json");
+        e["account"] = serde_json::json!(c.consumer.id);
+        e
+    };
+    for ev in [
+        scheduled_event(&c.consumer.id),
+        ram.clone(),
+        scheduled_event(&c.consumer.id),
+    ] {
+        let r = c.run(&cfg, ev).await;
+        assert!(
+            r.actions
+                .iter()
+                .any(|a| a.outcome == Outcome::Skipped && a.target.contains(&stranger.id)),
+            "still reported: {r:#?}"
+        );
+    }
+    assert_eq!(c.alerts().len(), 1);
+    // A new invitation from the stranger is news: one more alert, once.
+    share("bait-2").await;
+    c.run(&cfg, ram).await;
+    c.run(&cfg, scheduled_event(&c.consumer.id)).await;
+    let alerts = c.alerts();
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    assert!(alerts[1].contains("bait-2"), "{}", alerts[1]);
+    // Nothing of the stranger's was accepted.
+    let invs = c
+        .consumer
+        .ram()
+        .get_resource_share_invitations()
+        .send()
+        .await
+        .unwrap();
+    assert!(invs
+        .resource_share_invitations()
+        .iter()
+        .filter(|i| i.sender_account_id() == Some(stranger.id.as_str()))
+        .all(|i| i.status().map(|s| s.as_str()) == Some("PENDING")));
+}
+
+/// Issue 11 §4: RAM's own word is positive evidence — the share that carried the database
+/// (recorded in the ledger when the link was made) listed DELETED removes the link, without
+/// asking the producer's catalog; a share merely no longer listed removes nothing.
+#[tokio::test]
+async fn a_share_ram_lists_deleted_removes_the_link() {
+    let (c, share) = consumer(true).await;
+    let share = share.unwrap();
+    let cfg = c.config(&[]);
+    let r = c.run(&cfg, scheduled_event(&c.consumer.id)).await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert!(c.link_exists().await, "{r:#?}");
+    let view = ledger::Ledger::new(
+        StateStore::new(c.consumer.dynamodb(), DEFAULT_STATE_TABLE),
+        "share-linker",
+    )
+    .load()
+    .await
+    .unwrap();
+    let link = view
+        .of_kind(ledger::Kind::Link)
+        .map(|(_, e)| e.clone())
+        .next()
+        .expect("the link is in the ledger");
+    assert_eq!(link.detail["shares"], serde_json::json!([share]));
+
+    // The producer deletes its share.
+    c.producer
+        .ram()
+        .delete_resource_share()
+        .resource_share_arn(&share)
+        .send()
+        .await
+        .unwrap();
+    let r = c.run(&cfg, scheduled_event(&c.consumer.id)).await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert!(!c.link_exists().await, "{r:#?}");
+    assert_eq!(
+        r.calls_of("glue.GetDatabase"),
+        0,
+        "RAM's answer sufficed: {r:#?}"
+    );
+    let alerts = c.alerts();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.contains("DELETED") && a.contains(&share) && a.contains("cur_org_linked")),
+        "{alerts:#?}"
+    );
+}
