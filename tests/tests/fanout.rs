@@ -345,3 +345,41 @@ async fn the_sqs_fixture_is_understood_and_its_unconfigured_hint_dropped() {
         json!({"batchItemFailures": []})
     );
 }
+
+#[tokio::test]
+async fn messages_the_deadline_leaves_unstarted_are_failures_and_nothing_is_written() {
+    let w = world().await;
+    let cfg = w.config("");
+    catalog_sharer::handle(&w.acct.ctx(&cfg), scheduled_event(&w.acct.id))
+        .await
+        .expect("schedule");
+    let messages = w.receive_all().await;
+    let batch = &messages[..10];
+    // An invocation already inside its deadline margin starts no database: every message comes
+    // back for a retry, and nothing is read or written.
+    let ctx = w.acct.ctx(&cfg);
+    let before = ctx.aws.counter.snapshot();
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    let out = lakewarden::runtime::with_deadline_and_margin(
+        deadline,
+        std::time::Duration::from_secs(60),
+        catalog_sharer::invoke(&ctx, w.sqs_event(batch)),
+    )
+    .await
+    .expect("answered");
+    let failed: Vec<String> = serde_json::to_value(&out).unwrap()["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
+        .collect();
+    let ids: Vec<String> = batch
+        .iter()
+        .map(|m| m.message_id().unwrap().to_string())
+        .collect();
+    assert_eq!(failed, ids);
+    let mut r = Report::new("catalog-sharer", false);
+    r.set_calls(&ctx.aws.counter, &before);
+    assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
+    assert!(w.shared().await.is_empty());
+}

@@ -325,6 +325,34 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_url_is_validated_at_cold_start() {
+        let doc = |q: &str| {
+            format!("producer:\n  fanout_queue_url: \"{q}\"\n  shares:\n    - database: a\n      consumers: [\"222222222222\"]\n")
+        };
+        let ok = parse(
+            &doc(
+                "https://sqs.us-east-1.amazonaws.com/111111111111/lakewarden-catalog-sharer-fanout",
+            ),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            queue_url(&ok).as_deref(),
+            Some(
+                "https://sqs.us-east-1.amazonaws.com/111111111111/lakewarden-catalog-sharer-fanout"
+            )
+        );
+        for bad in [
+            "lakewarden-fanout",
+            "https://sqs.us-east-1.amazonaws.com/",
+            "ftp://x/y",
+        ] {
+            let e = parse(&doc(bad), "t").unwrap_err().to_string();
+            assert!(e.contains("producer.fanout_queue_url"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn an_sqs_batch_is_recognised_and_others_are_not() {
         let ev = json!({"Records": [record("m1", &body("cur_a"))]});
         let batch = sqs_event(&ev).unwrap().unwrap();
