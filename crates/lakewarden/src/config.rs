@@ -407,8 +407,16 @@ pub fn validate(cfg: &Config) -> Vec<String> {
         }
     }
     for (key, function, max) in [
-        ("producer", "catalog-sharer", cfg.producer.as_ref().map(|p| p.max_removals_per_run)),
-        ("datazone", "datazone-subscriber", cfg.datazone.as_ref().map(|d| d.max_removals_per_run)),
+        (
+            "producer",
+            "catalog-sharer",
+            cfg.producer.as_ref().map(|p| p.max_removals_per_run),
+        ),
+        (
+            "datazone",
+            "datazone-subscriber",
+            cfg.datazone.as_ref().map(|d| d.max_removals_per_run),
+        ),
     ] {
         if max.is_some_and(|m| m > MAX_REMOVALS_LIMIT) {
             out.push(format!(

@@ -225,7 +225,9 @@ pub async fn shares_with_me_status(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(on(|| "RAM resource shares shared with this account".to_string()))?;
+        let page = page.map_err(on(|| {
+            "RAM resource shares shared with this account".to_string()
+        }))?;
         for s in page.resource_shares() {
             if let (Some(a), Some(st)) = (s.resource_share_arn(), s.status()) {
                 out.insert(a.to_string(), st.as_str().to_string());

@@ -362,7 +362,9 @@ pub async fn apply<X: ExtAction>(
                     format!("ledger entry {} changed since this run read it", n.pk),
                     "Nothing to do: the next run reads it again".to_string(),
                 ),
-                Err(e) => report.push_failed("ledger.record", target, e.to_string(), remedy_ledger(table)),
+                Err(e) => {
+                    report.push_failed("ledger.record", target, e.to_string(), remedy_ledger(table))
+                }
             },
         }
     }

@@ -386,15 +386,20 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
         let unwanted = crate::ledger::revocable(l, &obs.permissions, |_| false)
             .into_iter()
             .filter(|g| g.resource.catalog_id() == obs.catalog_id)
-            .filter(|g| g.resource.database_name().is_some_and(|d| scope.contains(d)))
+            .filter(|g| {
+                g.resource
+                    .database_name()
+                    .is_some_and(|d| scope.contains(d))
+            })
             .filter_map(|g| {
                 let want = desired.get(&g.principal, &g.resource);
-                let keep = |set: &BTreeSet<String>, w: Option<&BTreeSet<String>>| -> BTreeSet<String> {
-                    set.iter()
-                        .filter(|x| !w.is_some_and(|w| w.contains(*x) || w.contains("ALL")))
-                        .cloned()
-                        .collect()
-                };
+                let keep =
+                    |set: &BTreeSet<String>, w: Option<&BTreeSet<String>>| -> BTreeSet<String> {
+                        set.iter()
+                            .filter(|x| !w.is_some_and(|w| w.contains(*x) || w.contains("ALL")))
+                            .cloned()
+                            .collect()
+                    };
                 let r = LfGrant {
                     permissions: keep(&g.permissions, want.as_ref().map(|w| &w.permissions)),
                     grantable: keep(&g.grantable, want.as_ref().map(|w| &w.grantable)),
