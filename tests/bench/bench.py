@@ -121,6 +121,26 @@ def seed(moto, creds, database, bucket, n, threads=6):
         list(ex.map(table, range(n)))
 
 
+def prepare_account(moto, creds, account):
+    """What a producer account has before lakewarden runs (README, prerequisites): the function's
+    role is a data lake administrator and new databases / tables are not handed to
+    IAM_ALLOWED_PRINCIPALS (otherwise every run reports the check.lf.* failures), and lakewarden's
+    state table exists."""
+    moto.client("lakeformation", creds).put_data_lake_settings(DataLakeSettings={
+        "DataLakeAdmins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{account}:role/lakewarden-bench"}],
+        "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": [],
+        "Parameters": {"CROSS_ACCOUNT_VERSION": "4"}})
+    state_table(moto, creds)
+
+
+def state_table(moto, creds, name="lakewarden-state"):
+    """lakewarden's state table (the ledger catalog-sharer keeps; infra/state-table.yaml)."""
+    moto.client("dynamodb", creds).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+
+
 def rust_env(moto, creds, config_path):
     return {"AWS_ENDPOINT_URL": moto.endpoint, **creds, "LAKEWARDEN_CONFIG": str(config_path),
             "RUST_LOG": "info"}
@@ -227,6 +247,7 @@ def paired(moto, release_dir, n, starts, out):
     for who, acct in (("rust", rust_acct), ("python", py_acct)):
         creds = moto.credentials(acct)
         seed(moto, creds, "cur_bench", f"cur-bench-{acct}", n)
+        prepare_account(moto, creds, acct)
         if who == "rust":
             cfg = Path(tempfile.mkdtemp()) / "paired.yaml"
             cfg.write_text(json.dumps({"producer": {"shares": [{"database": "cur_bench", "consumers": consumers}]}}))
@@ -293,6 +314,7 @@ def scale(moto, release_dir, n, consumers_n, timeout, out):
     t = time.perf_counter()
     seed(moto, creds, "cur_scale", f"cur-scale-{acct}", n)
     seed_s = time.perf_counter() - t
+    prepare_account(moto, creds, acct)
     cfg = Path(tempfile.mkdtemp()) / "scale.yaml"
     cfg.write_text(json.dumps({"producer": {"shares": [{"database": "cur_scale", "consumers": consumers}]}}))
     m = measure(lambda: rust_fn(release_dir, "catalog-sharer", rust_env(moto, creds, cfg)), acct,
