@@ -44,7 +44,7 @@ pub fn body(database: &str) -> String {
 
 /// What one SQS record asks catalog-sharer (`None`: the event is not an SQS record). Pure.
 pub fn record_trigger(event: &Value, cfg: &Producer) -> Option<Result<Trigger<Scope>, EventError>> {
-    if event.get("eventSource").and_then(Value::as_str) != Some(SQS_SOURCE) {
+    if !is_record(event) {
         return None;
     }
     let id = event
@@ -114,6 +114,19 @@ pub async fn handle_batch(ctx: &Ctx, batch: SqsEvent) -> SqsBatchResponse {
         response.batch_item_failures.push(f);
     }
     response
+}
+
+/// What Lambda invokes: an SQS batch of the fan-out, or any other event ([`crate::handle`]).
+pub async fn invoke(ctx: &Ctx, event: Value) -> Result<Response, HandlerError> {
+    match sqs_event(&event) {
+        Some(batch) => Ok(Response::Batch(handle_batch(ctx, batch?).await)),
+        None => Ok(Response::Report(Box::new(crate::handle(ctx, event).await?))),
+    }
+}
+
+/// Whether the event is one SQS record of the fan-out (whose run is part of the schedule).
+pub fn is_record(event: &Value) -> bool {
+    event.get("eventSource").and_then(Value::as_str) == Some(SQS_SOURCE)
 }
 
 /// What a catalog-sharer invocation answers: a report, or an SQS batch's failures.
@@ -219,6 +232,11 @@ impl Reconciler for FanOut {
         format!("scheduled fan-out to {}", self.queue_url)
     }
 
+    /// Enqueueing repairs nothing: the messages' runs do the schedule's repairs.
+    fn repairs_drift(&self, _event: &Value) -> bool {
+        false
+    }
+
     async fn observe(&self, ctx: &Ctx, _scope: &(), _round: usize) -> Result<Databases, AwsError> {
         let catalog_id = ctx.aws.account_id().await?;
         let existing = glue::get_databases(&ctx.aws.glue, None)
@@ -322,6 +340,21 @@ mod tests {
         assert!(all.iter().any(|d| *d == "cur_gone"));
         assert!(!all.iter().any(|d| *d == "payroll" || *d == "hr"));
         assert_eq!(p.notes[0]["fanout"]["databases"], 24);
+    }
+
+    #[test]
+    fn drift_repaired_counts_the_messages_runs_not_the_enqueueing() {
+        let schedule =
+            json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+        let glue = json!({"detail-type": "Glue Data Catalog Database State Change",
+            "source": "aws.glue", "detail": {"databaseName": "cur_a", "typeOfChange": "CreateTable"}});
+        let fan_out = FanOut {
+            queue_url: "https://q".into(),
+        };
+        assert!(!fan_out.repairs_drift(&schedule));
+        assert!(CatalogSharer.repairs_drift(&record("m1", &body("cur_a"))));
+        assert!(CatalogSharer.repairs_drift(&schedule));
+        assert!(!CatalogSharer.repairs_drift(&glue));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 pub mod fanout;
 pub mod trigger;
 
+pub use fanout::invoke;
+
 use lakewarden::config::Config;
 use lakewarden::reconcile::{self, NoExt, Plan, Reconciler, Trigger};
 use lakewarden::report::Report;
@@ -29,6 +31,11 @@ impl Reconciler for CatalogSharer {
     fn trigger(&self, cfg: &Config, event: &Value) -> Result<Trigger<Scope>, HandlerError> {
         let producer = Config::require(&cfg.producer, "producer")?;
         Ok(trigger::trigger(event, producer)?)
+    }
+
+    /// A schedule's run, or one of its fan-out messages' (see [`fanout`]).
+    fn repairs_drift(&self, event: &Value) -> bool {
+        trigger::is_schedule(event) || fanout::is_record(event)
     }
 
     fn resource(&self, scope: &Scope) -> String {
@@ -64,17 +71,5 @@ pub async fn handle(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
     match fanout::queue_url(&ctx.config).filter(|_| trigger::is_schedule(&event)) {
         Some(queue_url) => reconcile::run(&fanout::FanOut { queue_url }, ctx, event).await,
         None => reconcile::run(&CatalogSharer, ctx, event).await,
-    }
-}
-
-/// What Lambda invokes: an SQS batch of the fan-out, or any other event ([`handle`]).
-pub async fn invoke(ctx: &Ctx, event: Value) -> Result<fanout::Response, HandlerError> {
-    match fanout::sqs_event(&event) {
-        Some(batch) => Ok(fanout::Response::Batch(
-            fanout::handle_batch(ctx, batch?).await,
-        )),
-        None => Ok(fanout::Response::Report(Box::new(
-            handle(ctx, event).await?,
-        ))),
     }
 }

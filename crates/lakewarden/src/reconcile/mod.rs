@@ -108,15 +108,22 @@ pub trait Reconciler: Send + Sync {
     ) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether this event's writes repair drift (the `DriftRepaired` metric): by default those of
+    /// a scheduled event. A function whose schedule hands its work on (catalog-sharer's fan-out
+    /// enqueues, and its SQS messages do the schedule's repairs) says so here.
+    fn repairs_drift(&self, event: &Value) -> bool {
+        crate::events::envelope(event)
+            .map(|e| crate::events::is_scheduled(&e))
+            .unwrap_or(false)
+    }
 }
 
 /// Run one event through a reconciler: the whole handler of a function.
 pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
     let trigger = r.trigger(&ctx.config, &event)?;
     let (mut report, since) = ctx.begin(r.name());
-    report.scheduled = crate::events::envelope(&event)
-        .map(|e| crate::events::is_scheduled(&e))
-        .unwrap_or(false);
+    report.scheduled = r.repairs_drift(&event);
     let scope = match trigger {
         Trigger::Ignore(why) => {
             tracing::info!(reason = %why, "event ignored");
