@@ -147,10 +147,6 @@ pub fn near_deadline() -> bool {
         .unwrap_or(false)
 }
 
-/// Finish an invocation: record API calls, publish one alert when something failed or needs a
-/// person, log the report as one JSON line carrying its CloudWatch metrics (embedded metric
-/// format), and return an error when any action failed, the run did not finish, or the alert
-/// could not be published (so Lambda retries and the DLQ sees it).
 /// A process-wide observer of every finished report (set once; the functions' binaries never set
 /// it). The integration tests record each report's `api_operations` with it, to hold the
 /// templates' roles against what each function really calls (`make test-iam`).
@@ -161,6 +157,10 @@ pub fn observe_reports(observer: fn(&Report)) {
     let _ = REPORT_OBSERVER.set(observer);
 }
 
+/// Finish an invocation: record API calls, publish one alert when something failed or needs a
+/// person, log the report as one JSON line carrying its CloudWatch metrics (embedded metric
+/// format), and return an error when any action failed, the run did not finish, or the alert
+/// could not be published (so Lambda retries and the DLQ sees it).
 pub async fn finish(
     ctx: &Ctx,
     mut report: Report,
