@@ -207,6 +207,7 @@ STAR_ACTIONS = {
     "ram:GetResourceShareInvitations", "ram:AcceptResourceShareInvitation", "ram:GetResourceShares",
     "ram:GetResourceShareAssociations", "ram:CreateResourceShare", "organizations:DescribeOrganization",
     "datazone:ListEnvironments", "datazone:ListProjects",
+    "lakeformation:PutDataLakeSettings", "ram:ListResources",
 }
 
 
@@ -682,10 +683,31 @@ def test_catalog_sharer_writes_only_the_configured_buckets_policies(server, depl
 def test_catalog_sharer_without_buckets_may_write_no_bucket_policy():
     t = template("producer")
     statements = t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    conditional = [s for s in statements if isinstance(s, dict) and "Fn::If" in s]
-    assert [s["Fn::If"][0] for s in conditional] == ["HasSharedBuckets"]
-    assert conditional[0]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    conditional = {s["Fn::If"][0]: s["Fn::If"] for s in statements if isinstance(s, dict) and "Fn::If" in s}
+    assert conditional["HasSharedBuckets"][1]["Sid"] == "BucketPolicies"
+    assert conditional["HasSharedBuckets"][2] == {"Ref": "AWS::NoValue"}
     assert t["Parameters"]["SharedBucketNames"]["Default"] == ""
+    # Every other statement that touches S3 would be unconditional: there is none.
+    assert not [s for s in statements if isinstance(s, dict) and "Action" in s
+                and any(a.startswith("s3:") for a in as_list(s["Action"]))]
+
+
+def test_lf_settings_repair_is_granted_only_when_asked_for():
+    """lakeformation:PutDataLakeSettings can make anyone a data lake administrator: only with the
+    parameter AllowLfSettingsRepair=true (for fix_lf_settings: true), in every template that has it."""
+    for name in ("producer", "consumer", "datazone", "integrations"):
+        t = template(name)
+        assert t["Parameters"]["AllowLfSettingsRepair"]["Default"] == "false", name
+        for r in t["Resources"].values():
+            if r["Type"] != "AWS::IAM::Role":
+                continue
+            for s in r["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
+                if isinstance(s, dict) and "Fn::If" in s:
+                    cond, yes, no = s["Fn::If"]
+                    if "lakeformation:PutDataLakeSettings" in as_list(yes.get("Action", [])):
+                        assert cond == "RepairLfSettings" and no == {"Ref": "AWS::NoValue"}, name
+                elif "lakeformation:PutDataLakeSettings" in as_list(s.get("Action", [])):
+                    raise AssertionError(f"{name}: PutDataLakeSettings granted unconditionally")
 
 
 def test_datazone_subscriber_sets_only_lakewardens_boundary_copies(server, deployed):
