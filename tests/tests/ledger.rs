@@ -490,7 +490,7 @@ impl Consumer {
     fn config(&self, roles: &[&str]) -> String {
         let list: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();
         format!(
-            "alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{p}\"]\n  links:\n    - producer: \"{p}\"\n      database: cur_org\n      link_name: cur_org_linked\n      roles: [{}]\n      s3_read_policy: false\n",
+            "alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{p}\"]\n  links:\n    - producer: \"{p}\"\n      database: cur_org\n      link_name: cur_org_linked\n      roles: [{}]\n      s3_read_policy: true\n",
             self.topic,
             list.join(", "),
             p = self.producer.id,
@@ -513,6 +513,27 @@ impl Consumer {
             .send()
             .await
             .is_ok()
+    }
+
+    /// How many share-linker statements the role's inline policy holds.
+    async fn link_statements(&self, role: &str) -> usize {
+        let out = self
+            .consumer
+            .iam()
+            .get_role_policy()
+            .role_name(role)
+            .policy_name("lakewarden-share-linker")
+            .send()
+            .await;
+        let Ok(out) = out else { return 0 };
+        let text = urlencoding_free(out.policy_document());
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        lakewarden::policy::statements(&doc)
+            .iter()
+            .filter(|s| {
+                lakewarden::policy::sid(s).is_some_and(|sid| sid.starts_with("LakewardenLink"))
+            })
+            .count()
     }
 
     fn alerts(&self) -> Vec<String> {
@@ -553,6 +574,7 @@ async fn removing_a_role_revokes_exactly_what_share_linker_granted_it() {
     let before = grants(&c.consumer, &c.consumer.id).await;
     assert_eq!(of(&before, &dropped).len(), 4, "{before:#?}");
     assert_eq!(of(&before, &kept).len(), 3, "{before:#?}");
+    assert!(c.link_statements("dropped").await > 0, "S3 read statements were written");
 
     let r = c
         .run(&c.config(&[&kept]), scheduled_event(&c.consumer.id))
@@ -579,6 +601,9 @@ async fn removing_a_role_revokes_exactly_what_share_linker_granted_it() {
     );
     assert_eq!(of(&after, &kept), of(&before, &kept));
     assert!(c.link_exists().await, "the link still serves the kept role");
+    // Its S3 read statements went with the grants; the kept role's stay.
+    assert_eq!(c.link_statements("dropped").await, 0, "{r:#?}");
+    assert!(c.link_statements("kept").await > 0);
     // The link entry itself removed: the link share-linker made goes, and nothing else.
     let none = format!(
         "alerts: {{ topic_arn: \"{}\" }}\nconsumer:\n  trusted_producers: [\"{}\"]\n  links: []\n",
@@ -716,4 +741,26 @@ async fn a_share_ram_lists_deleted_removes_the_link() {
             .any(|a| a.contains("DELETED") && a.contains(&share) && a.contains("cur_org_linked")),
         "{alerts:#?}"
     );
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986); the SDK leaves them so.
+fn urlencoding_free(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -10,7 +10,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::principal::Principal;
+pub use crate::config_types::{
+    is_account_id, AccountId, BucketName, DatabaseGlob, IamArn, LfPermission, NameGlob, S3Uri,
+    LF_PERMISSIONS,
+};
+pub use crate::principal::Principal;
 
 /// Name of the environment variable that says where the configuration lives.
 pub const CONFIG_ENV: &str = "LAKEWARDEN_CONFIG";
@@ -75,11 +79,17 @@ pub struct Producer {
     pub max_removals_per_run: usize,
 }
 
-fn default_db_perms() -> Vec<String> {
-    vec!["DESCRIBE".into()]
+fn perms(names: &[&str]) -> Vec<LfPermission> {
+    names
+        .iter()
+        .map(|p| LfPermission::parse(p).expect("a listed Lake Formation permission"))
+        .collect()
 }
-fn default_table_perms() -> Vec<String> {
-    vec!["SELECT".into(), "DESCRIBE".into()]
+fn default_db_perms() -> Vec<LfPermission> {
+    perms(&["DESCRIBE"])
+}
+fn default_table_perms() -> Vec<LfPermission> {
+    perms(&["SELECT", "DESCRIBE"])
 }
 fn yes() -> bool {
     true
@@ -99,13 +109,13 @@ pub enum RamMode {
 #[serde(deny_unknown_fields)]
 pub struct Share {
     /// Exact database name or a glob (`cur_*`).
-    pub database: String,
+    pub database: DatabaseGlob,
     /// Account ids, organization / OU ARNs, or IAM role/user ARNs.
-    pub consumers: Vec<String>,
+    pub consumers: Vec<Principal>,
     #[serde(default = "default_db_perms")]
-    pub database_permissions: Vec<String>,
+    pub database_permissions: Vec<LfPermission>,
     #[serde(default = "default_table_perms")]
-    pub table_permissions: Vec<String>,
+    pub table_permissions: Vec<LfPermission>,
     #[serde(default = "yes")]
     pub grantable: bool,
     #[serde(default = "yes")]
@@ -117,20 +127,25 @@ pub struct Share {
     /// Share only these tables, by name (globs). Default: all tables of the database, through
     /// Lake Formation's All-tables wildcard.
     #[serde(default)]
-    pub tables: Option<Vec<String>>,
+    pub tables: Option<Vec<NameGlob>>,
     /// The only places (`s3://bucket/prefix/`) lakewarden registers or opens in a bucket policy
     /// for this entry. Default: the database's own `LocationUri`. A table outside is skipped.
     #[serde(default)]
-    pub locations: Option<Vec<String>>,
+    pub locations: Option<Vec<S3Uri>>,
     /// Register locations with this IAM role instead of the Lake Formation service-linked role.
     #[serde(default)]
-    pub register_role_arn: Option<String>,
+    pub register_role_arn: Option<IamArn>,
+    /// The entry's databases are in Lake Formation hybrid access mode on purpose: grants held
+    /// by IAM_ALLOWED_PRINCIPALS on them are expected (not reported), and sharing them with
+    /// other accounts needs cross-account version 4.
+    #[serde(default)]
+    pub hybrid_access: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Consumer {
-    pub trusted_producers: Vec<String>,
+    pub trusted_producers: Vec<AccountId>,
     #[serde(default)]
     pub links: Vec<Link>,
     /// At most this many removals (link deletions, revokes, statements dropped) per run; beyond
@@ -149,20 +164,20 @@ pub const MAX_REMOVALS_LIMIT: usize = 10_000;
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
-    pub producer: String,
-    pub database: String,
+    pub producer: AccountId,
+    pub database: DatabaseGlob,
     #[serde(default)]
     pub link_name: Option<String>,
     #[serde(default)]
-    pub roles: Vec<String>,
+    pub roles: Vec<IamArn>,
     #[serde(default = "default_table_perms")]
-    pub table_permissions: Vec<String>,
+    pub table_permissions: Vec<LfPermission>,
     #[serde(default = "yes")]
     pub s3_read_policy: bool,
     /// Buckets the S3 read statements may open whoever owns them (e.g. a bucket of this
     /// account). Every other bucket is opened only with `s3:ResourceAccount` = the producer.
     #[serde(default)]
-    pub buckets: Vec<String>,
+    pub buckets: Vec<BucketName>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -192,7 +207,7 @@ fn default_bus() -> String {
 pub struct IntegrationSource {
     pub table: String,
     #[serde(default)]
-    pub allowed_target_accounts: Vec<String>,
+    pub allowed_target_accounts: Vec<AccountId>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -200,9 +215,9 @@ pub struct IntegrationSource {
 pub struct IntegrationTarget {
     pub database: String,
     #[serde(default)]
-    pub allowed_source_accounts: Vec<String>,
-    pub target_role_arn: String,
-    pub bucket: String,
+    pub allowed_source_accounts: Vec<AccountId>,
+    pub target_role_arn: IamArn,
+    pub bucket: BucketName,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -225,8 +240,8 @@ pub enum ExportType {
 #[serde(deny_unknown_fields)]
 pub struct Export {
     pub table: String,
-    pub bucket: String,
-    pub bucket_owner: String,
+    pub bucket: BucketName,
+    pub bucket_owner: AccountId,
     pub prefix: String,
     #[serde(default)]
     pub format: ExportFormat,
@@ -239,8 +254,8 @@ pub struct Export {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExportDestination {
-    pub bucket: String,
-    pub source_accounts: Vec<String>,
+    pub bucket: BucketName,
+    pub source_accounts: Vec<AccountId>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -263,7 +278,7 @@ pub struct DataZone {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DataZoneBucket {
-    pub bucket: String,
+    pub bucket: BucketName,
     #[serde(default)]
     pub prefixes: Vec<String>,
 }
@@ -287,105 +302,88 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-pub const LF_PERMISSIONS: &[&str] = &[
-    "ALL",
-    "SELECT",
-    "ALTER",
-    "DROP",
-    "DELETE",
-    "INSERT",
-    "DESCRIBE",
-    "CREATE_DATABASE",
-    "CREATE_TABLE",
-    "DATA_LOCATION_ACCESS",
-];
-
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+/// The longest problem message kept (longer ones are cut, saying how much was left out).
+pub const MAX_PROBLEM_LEN: usize = 1000;
 
 /// Parse a JSON or YAML document and validate it.
 pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-    let err = |msg: String| ConfigError {
-        origin: origin.to_string(),
-        problems: vec![msg],
-    };
     let trimmed = text.trim_start();
-    let cfg: Config = if trimmed.starts_with('{') {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| err(describe_path_error(&e)))?
-    } else {
-        let de = serde_norway::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| err(describe_path_error(&e)))?
+    // Every value is checked while it is read (`config_types`); a refused value is reported
+    // with its key path and the document is read on to find the next one.
+    let problem = |message: String| {
+        if crate::config_types::value_refused() {
+            crate::config_types::without_position(&message).to_string()
+        } else {
+            message
+        }
     };
-    let problems = validate(&cfg);
-    if problems.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(ConfigError {
+    let (cfg, mut problems) = crate::config_types::collect_problems(|| {
+        if trimmed.starts_with('{') {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            let cfg = serde_path_to_error::deserialize::<_, Config>(&mut *de)
+                .map_err(|e| problem(describe_path_error(&e)))?;
+            // Nothing but white space may follow the document.
+            de.end().map_err(|e| e.to_string())?;
+            Ok(cfg)
+        } else {
+            let de = serde_norway::Deserializer::from_str(text);
+            serde_path_to_error::deserialize::<_, Config>(de)
+                .map_err(|e| problem(describe_path_error(&e)))
+        }
+    });
+    if let Some(cfg) = &cfg {
+        // Checks across keys. When values were refused, `cfg` holds stand-ins for them: a
+        // problem found at (or under) the key of a refused value says nothing the user wrote.
+        let refused: Vec<String> = problems
+            .iter()
+            .filter_map(|p| p.split_once(": ").map(|(path, _)| path.to_string()))
+            .collect();
+        problems.extend(validate(cfg).into_iter().filter(|p| {
+            let path = p.split_once(": ").map_or(p.as_str(), |(path, _)| path);
+            !refused.iter().any(|r| path.starts_with(r.as_str()))
+        }));
+    }
+    match cfg {
+        Some(cfg) if problems.is_empty() => Ok(cfg),
+        _ => Err(ConfigError {
             origin: origin.to_string(),
-            problems,
-        })
+            // A reader's message may quote a whole (hostile, huge) value: keep each readable.
+            problems: problems
+                .iter()
+                .map(|p| crate::alerts::cap(p, MAX_PROBLEM_LEN))
+                .collect(),
+        }),
     }
 }
 
 fn describe_path_error<E: fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
     let path = e.path().to_string();
+    let inner = e.inner().to_string();
     if path == "." || path.is_empty() {
-        e.inner().to_string()
-    } else {
-        format!("{path}: {}", e.inner())
+        return inner;
     }
+    // The YAML reader starts its message with the path of the mapping it was in: say the
+    // (longer) path once.
+    let inner = match inner.split_once(": ") {
+        Some((p, rest)) if path.starts_with(p) && !p.contains(' ') => rest.to_string(),
+        _ => inner,
+    };
+    format!("{path}: {inner}")
 }
 
-fn check_perms(out: &mut Vec<String>, at: &str, perms: &[String]) {
+fn check_perms(out: &mut Vec<String>, at: &str, perms: &[LfPermission]) {
+    // Each permission is checked when read (`LfPermission`); an empty list is not.
     if perms.is_empty() {
         out.push(format!("{at}: must list at least one permission"));
-    }
-    for p in perms {
-        if !LF_PERMISSIONS.contains(&p.as_str()) {
-            out.push(format!(
-                "{at}: unknown Lake Formation permission `{p}` (expected one of {})",
-                LF_PERMISSIONS.join(", ")
-            ));
-        }
-    }
-}
-
-fn check_glob(out: &mut Vec<String>, at: &str, glob: &str) {
-    if glob.is_empty() {
-        out.push(format!("{at}: must not be empty"));
-    } else if let Err(e) = globset::Glob::new(glob) {
-        out.push(format!("{at}: invalid glob `{glob}`: {e}"));
-    }
-}
-
-fn check_accounts(out: &mut Vec<String>, at: &str, ids: &[String]) {
-    for (i, id) in ids.iter().enumerate() {
-        if !is_account_id(id) {
-            out.push(format!(
-                "{at}[{i}]: `{id}` is not a 12-digit AWS account id (quote it in YAML)"
-            ));
-        }
     }
 }
 
 fn check_arn(out: &mut Vec<String>, at: &str, arn: &str, service: &str) {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != service {
+    if !crate::arn::Arn::parse(arn).is_some_and(|a| a.service == service) {
         out.push(format!(
-            "{at}: `{arn}` is not an ARN of service `{service}`"
+            "{at}: `{}` is not an ARN of service `{service}`",
+            crate::config_types::quoted(arn)
         ));
-    }
-}
-
-fn check_bucket(out: &mut Vec<String>, at: &str, bucket: &str) {
-    let ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    if !ok {
-        out.push(format!("{at}: `{bucket}` is not a valid S3 bucket name"));
     }
 }
 
@@ -396,7 +394,8 @@ pub fn is_state_table_name(t: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-/// Every problem in the document, each prefixed with the key's path.
+/// Every problem across keys, each prefixed with the key's path. (Each value is checked on its
+/// own while the document is read: see [`crate::config_types`].)
 pub fn validate(cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(t) = &cfg.state_table {
@@ -446,14 +445,8 @@ pub fn validate(cfg: &Config) -> Vec<String> {
         }
         for (i, s) in p.shares.iter().enumerate() {
             let at = format!("producer.shares[{i}]");
-            check_glob(&mut out, &format!("{at}.database"), &s.database);
             if s.consumers.is_empty() {
                 out.push(format!("{at}.consumers: must list at least one consumer"));
-            }
-            for (j, c) in s.consumers.iter().enumerate() {
-                if let Err(e) = Principal::parse(c) {
-                    out.push(format!("{at}.consumers[{j}]: {e}"));
-                }
             }
             check_perms(
                 &mut out,
@@ -469,27 +462,15 @@ pub fn validate(cfg: &Config) -> Vec<String> {
                 if tables.is_empty() {
                     out.push(format!("{at}.tables: must list at least one table name or glob (leave it out to share all tables)"));
                 }
-                for (j, t) in tables.iter().enumerate() {
-                    check_glob(&mut out, &format!("{at}.tables[{j}]"), t);
-                }
             }
             if let Some(locs) = &s.locations {
                 if locs.is_empty() {
                     out.push(format!("{at}.locations: must list at least one s3:// location (leave it out for the database's LocationUri)"));
                 }
-                for (j, l) in locs.iter().enumerate() {
-                    if let Some(why) = crate::s3loc::refusal(l) {
-                        out.push(format!("{at}.locations[{j}]: {why}"));
-                    }
-                }
-            }
-            if let Some(r) = &s.register_role_arn {
-                check_arn(&mut out, &format!("{at}.register_role_arn"), r, "iam");
             }
         }
     }
     if let Some(c) = &cfg.consumer {
-        check_accounts(&mut out, "consumer.trusted_producers", &c.trusted_producers);
         if c.max_removals_per_run > MAX_REMOVALS_LIMIT {
             out.push(format!(
                 "consumer.max_removals_per_run: {} is more than {MAX_REMOVALS_LIMIT}",
@@ -498,28 +479,16 @@ pub fn validate(cfg: &Config) -> Vec<String> {
         }
         for (i, l) in c.links.iter().enumerate() {
             let at = format!("consumer.links[{i}]");
-            if !is_account_id(&l.producer) {
-                out.push(format!(
-                    "{at}.producer: `{}` is not a 12-digit AWS account id",
-                    l.producer
-                ));
-            } else if !c.trusted_producers.contains(&l.producer) {
+            if !c.trusted_producers.contains(&l.producer) {
                 out.push(format!(
                     "{at}.producer: `{}` is not in consumer.trusted_producers",
                     l.producer
                 ));
             }
-            check_glob(&mut out, &format!("{at}.database"), &l.database);
             if let Some(n) = &l.link_name {
                 if n.is_empty() {
                     out.push(format!("{at}.link_name: must not be empty"));
                 }
-            }
-            for (j, r) in l.roles.iter().enumerate() {
-                check_arn(&mut out, &format!("{at}.roles[{j}]"), r, "iam");
-            }
-            for (j, b) in l.buckets.iter().enumerate() {
-                check_bucket(&mut out, &format!("{at}.buckets[{j}]"), b);
             }
             check_perms(
                 &mut out,
@@ -532,61 +501,16 @@ pub fn validate(cfg: &Config) -> Vec<String> {
         if z.state_table.is_empty() {
             out.push("integrations.state_table: must not be empty".into());
         }
-        for (i, s) in z.sources.iter().enumerate() {
-            check_accounts(
-                &mut out,
-                &format!("integrations.sources[{i}].allowed_target_accounts"),
-                &s.allowed_target_accounts,
-            );
-        }
-        for (i, t) in z.targets.iter().enumerate() {
-            let at = format!("integrations.targets[{i}]");
-            check_accounts(
-                &mut out,
-                &format!("{at}.allowed_source_accounts"),
-                &t.allowed_source_accounts,
-            );
-            check_arn(
-                &mut out,
-                &format!("{at}.target_role_arn"),
-                &t.target_role_arn,
-                "iam",
-            );
-            check_bucket(&mut out, &format!("{at}.bucket"), &t.bucket);
-        }
     }
     for (i, e) in cfg.exports.iter().flatten().enumerate() {
         let at = format!("exports[{i}]");
-        check_bucket(&mut out, &format!("{at}.bucket"), &e.bucket);
-        if !is_account_id(&e.bucket_owner) {
-            out.push(format!(
-                "{at}.bucket_owner: `{}` is not a 12-digit AWS account id",
-                e.bucket_owner
-            ));
-        }
         if e.prefix.trim_matches('/').is_empty() {
             out.push(format!("{at}.prefix: is required and must not be empty"));
         }
     }
-    for (i, d) in cfg.export_destinations.iter().flatten().enumerate() {
-        let at = format!("export_destinations[{i}]");
-        check_bucket(&mut out, &format!("{at}.bucket"), &d.bucket);
-        check_accounts(
-            &mut out,
-            &format!("{at}.source_accounts"),
-            &d.source_accounts,
-        );
-    }
     if let Some(dz) = &cfg.datazone {
         if dz.domains.is_empty() {
             out.push("datazone.domains: must list at least one domain id".into());
-        }
-        for (i, b) in dz.buckets.iter().enumerate() {
-            check_bucket(
-                &mut out,
-                &format!("datazone.buckets[{i}].bucket"),
-                &b.bucket,
-            );
         }
     }
     out
@@ -627,7 +551,7 @@ impl Config {
         self.producer
             .iter()
             .flat_map(|p| p.shares.iter())
-            .flat_map(|s| s.consumers.iter().cloned())
+            .flat_map(|s| s.consumers.iter().map(|c| c.identifier().to_string()))
             .collect()
     }
 }

@@ -41,7 +41,7 @@ use crate::lf::{LfGrant, LfResource, LfState};
 use crate::state::StateStore;
 
 /// Every ledger key starts with this.
-pub const PREFIX: &str = "ledger#";
+pub const PREFIX: &str = crate::ownership::state_key::LEDGER;
 
 /// What a ledger entry is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

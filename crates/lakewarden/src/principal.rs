@@ -1,13 +1,17 @@
 //! Who lakewarden may grant to: account ids, organizations / OUs, IAM principals.
+//!
+//! A configured consumer is read as a [`Principal`] when the configuration is loaded (it
+//! deserialises from and serialises to the identifier the user wrote), so use sites never parse
+//! it again.
 
 use std::fmt;
+use std::ops::Deref;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::is_account_id;
+use crate::config_types::is_account_id;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Principal {
     /// A whole AWS account (`222222222222`).
     Account { id: String },
@@ -25,6 +29,7 @@ pub enum Principal {
 
 impl Principal {
     pub fn parse(s: &str) -> Result<Principal, String> {
+        let shown = crate::config_types::quoted(s);
         if is_account_id(s) {
             return Ok(Principal::Account { id: s.to_string() });
         }
@@ -57,7 +62,7 @@ impl Principal {
                         }
                     }
                     return Err(format!(
-                        "`{s}` is not an organization (…:organization/o-…) or OU (…:ou/o-…/ou-…) ARN"
+                        "`{shown}` is not an organization (…:organization/o-…) or OU (…:ou/o-…/ou-…) ARN"
                     ));
                 }
                 "iam" => {
@@ -70,13 +75,13 @@ impl Principal {
                             account: acct.to_string(),
                         });
                     }
-                    return Err(format!("`{s}` is not an IAM role or user ARN"));
+                    return Err(format!("`{shown}` is not an IAM role or user ARN"));
                 }
                 _ => {}
             }
         }
         Err(format!(
-            "`{s}` is not a consumer: use a 12-digit account id, an organization or OU ARN, or an IAM role/user ARN"
+            "`{shown}` is not a consumer: use a 12-digit account id, an organization or OU ARN, or an IAM role/user ARN"
         ))
     }
 
@@ -138,6 +143,78 @@ impl Principal {
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.identifier())
+    }
+}
+
+impl Principal {
+    /// The identifier as configured (see [`Principal::identifier`]).
+    pub fn as_str(&self) -> &str {
+        self.identifier()
+    }
+}
+
+impl Deref for Principal {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.identifier()
+    }
+}
+
+impl AsRef<str> for Principal {
+    fn as_ref(&self) -> &str {
+        self.identifier()
+    }
+}
+
+impl TryFrom<String> for Principal {
+    type Error = String;
+    fn try_from(s: String) -> Result<Principal, String> {
+        Principal::parse(&s)
+    }
+}
+
+impl TryFrom<&str> for Principal {
+    type Error = String;
+    fn try_from(s: &str) -> Result<Principal, String> {
+        Principal::parse(s)
+    }
+}
+
+impl From<Principal> for String {
+    fn from(p: Principal) -> String {
+        p.identifier().to_string()
+    }
+}
+
+/// Written as the identifier the configuration holds.
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.identifier())
+    }
+}
+
+/// Read from its identifier, refused with the reason when it is not a principal.
+impl<'de> Deserialize<'de> for Principal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Principal, D::Error> {
+        crate::config_types::deserialize_principal(d)
+    }
+}
+
+impl PartialEq<str> for Principal {
+    fn eq(&self, o: &str) -> bool {
+        self.identifier() == o
+    }
+}
+
+impl PartialEq<&str> for Principal {
+    fn eq(&self, o: &&str) -> bool {
+        self.identifier() == *o
+    }
+}
+
+impl PartialEq<String> for Principal {
+    fn eq(&self, o: &String) -> bool {
+        self.identifier() == o
     }
 }
 

@@ -78,6 +78,27 @@ pub async fn catalog_with_ledger(
             })?;
         role_policies.insert(role.clone(), doc);
     }
+    // Roles no link entry lists any more that the ledger says share-linker granted: their
+    // inline policy too (share-linker's statements go with the grants).
+    if let Some(l) = &ledger {
+        for (_, g) in l.planner("").lf_grants() {
+            let role = g.principal;
+            let is_role = arn::Arn::parse(&role)
+                .is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+            if !is_role || role_policies.contains_key(&role) || arn::account_of(&role) != account {
+                continue;
+            }
+            let doc = iam::get_role_policy(&aws.iam, iam::role_name(&role), POLICY_NAME)
+                .await?
+                .map(|t| policy::parse_document(&t))
+                .transpose()
+                .map_err(|e| {
+                    AwsError::new(Some("MalformedPolicyDocument"), e.to_string())
+                        .on(format!("{role} policy {POLICY_NAME}"))
+                })?;
+            role_policies.insert(role, doc);
+        }
+    }
     // Shares a link entry covers that this account links or holds grants on but that are no
     // longer listed: what does the producer's catalog answer for each?
     let listed = |p: &str, d: &str| {

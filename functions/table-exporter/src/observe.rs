@@ -18,7 +18,7 @@ pub async fn observe(aws: &Aws, cfg: &Config) -> AwsResult<Observed> {
     let mut obs = Observed::default();
     for d in cfg.export_destinations.iter().flatten() {
         let policy = destination_policy(aws, &d.bucket).await;
-        obs.destinations.insert(d.bucket.clone(), policy);
+        obs.destinations.insert(d.bucket.to_string(), policy);
     }
     if let Some(exports) = &cfg.exports {
         obs.account = aws.account_id().await?;
@@ -66,7 +66,7 @@ pub async fn observe_export(
             Err(err) if err.is_code("ExportNotFoundException") => pending.push(ExportInfo {
                 arn: arn.clone(),
                 status: NOT_FOUND.into(),
-                bucket: e.bucket.clone(),
+                bucket: e.bucket.to_string(),
                 bucket_owner: None,
                 prefix: None,
                 failure_code: None,

@@ -182,9 +182,9 @@ pub async fn get_foreign_databases(client: &Client) -> AwsResult<Vec<DatabaseInf
 }
 
 /// `Parameters` key naming the lakewarden function that made a Glue object (issue 11 §3).
-pub const MANAGED_BY: &str = "lakewarden:managed-by";
+pub const MANAGED_BY: &str = crate::ownership::glue_parameter::MANAGED_BY;
 /// `Parameters` key of a resource link lakewarden made: `catalog:database` it pointed it at.
-pub const LINK_TARGET: &str = "lakewarden:link-target";
+pub const LINK_TARGET: &str = crate::ownership::glue_parameter::LINK_TARGET;
 
 /// A resource link: a local database whose `TargetDatabase` is another catalog's database,
 /// marked as share-linker's ([`create_resource_link_marked`]).

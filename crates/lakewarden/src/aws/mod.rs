@@ -86,6 +86,13 @@ pub enum LocalKind {
     UnsupportedListing,
     /// The configuration does not name something the operation needs (e.g. no state table).
     NotConfigured,
+    /// A merged policy document would pass AWS's size limit: nothing was written; someone must
+    /// make room (checked before AWS would refuse).
+    PolicyTooLarge,
+    /// lakewarden refuses the operation by design (e.g. deleting a whole policy document).
+    Refused,
+    /// A document kept changing under lakewarden's writes; the next run merges again.
+    ConcurrentModification,
 }
 
 impl LocalKind {
@@ -98,30 +105,24 @@ impl LocalKind {
             LocalKind::NoUserRole => "NoUserRole",
             LocalKind::UnsupportedListing => "UnsupportedListing",
             LocalKind::NotConfigured => "NotConfigured",
+            LocalKind::PolicyTooLarge => "PolicyTooLarge",
+            LocalKind::Refused => "Refused",
+            LocalKind::ConcurrentModification => "ConcurrentModification",
         }
-    }
-
-    /// The kind an invented code string stood for (`AwsError::new(Some("OtherAccount"), …)` in
-    /// code not yet switched to [`AwsError::local`]).
-    pub fn from_legacy_code(code: &str) -> Option<LocalKind> {
-        Some(match code {
-            "InvalidRequest" => LocalKind::InvalidRequest,
-            "MalformedPolicy" => LocalKind::MalformedPolicy,
-            "OtherAccount" => LocalKind::OtherAccount,
-            "NoUserRole" => LocalKind::NoUserRole,
-            "UnsupportedListing" => LocalKind::UnsupportedListing,
-            _ => return None,
-        })
     }
 
     pub fn class(self) -> ErrorClass {
         match self {
             LocalKind::InvalidRequest | LocalKind::UnsupportedListing => ErrorClass::Permanent,
-            LocalKind::IncompleteResponse => ErrorClass::Transient,
+            LocalKind::IncompleteResponse | LocalKind::ConcurrentModification => {
+                ErrorClass::Transient
+            }
             LocalKind::MalformedPolicy
             | LocalKind::OtherAccount
             | LocalKind::NoUserRole
-            | LocalKind::NotConfigured => ErrorClass::NeedsPerson,
+            | LocalKind::NotConfigured
+            | LocalKind::PolicyTooLarge
+            | LocalKind::Refused => ErrorClass::NeedsPerson,
         }
     }
 }
@@ -315,12 +316,11 @@ impl AwsError {
         self
     }
 
-    /// The local kind: the one it was built with, or the one an invented code stands for
-    /// (transitional: `AwsError::new(Some("OtherAccount"), …)` still classifies right).
+    /// The kind of an error lakewarden raised itself ([`AwsError::local`]); None for AWS's.
     pub fn local_kind(&self) -> Option<LocalKind> {
         match self.origin {
             Origin::Local(k) => Some(k),
-            _ => self.code.as_deref().and_then(LocalKind::from_legacy_code),
+            _ => None,
         }
     }
 
@@ -328,12 +328,10 @@ impl AwsError {
         self.local_kind() == Some(kind)
     }
 
-    /// Whether AWS answered with this error code. Transitional: also true when `code` names
-    /// the [`LocalKind`] of a local error (`is_code("OtherAccount")`), so callers written
-    /// against the old invented codes keep working until they switch to [`AwsError::is_local`].
+    /// Whether AWS answered with this error code (never true of a local error: match those
+    /// with [`AwsError::is_local`]).
     pub fn is_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
-            || matches!(self.origin, Origin::Local(k) if k.as_str() == code)
     }
 
     fn code_in(&self, list: &[&str]) -> bool {
@@ -644,17 +642,31 @@ mod tests {
         let e = AwsError::local(LocalKind::OtherAccount, "role in 2222");
         assert_eq!(e.code, None);
         assert_eq!(e.to_string(), "OtherAccount: role in 2222");
-        // Transitional: callers matching the old invented code still match.
-        assert!(e.is_code("OtherAccount"));
+        assert!(e.is_local(LocalKind::OtherAccount));
         assert_eq!(e.class(), ErrorClass::NeedsPerson);
-        // Old-style construction classifies the same way.
-        let old = AwsError::new(Some("NoUserRole"), "x");
-        assert!(old.is_local(LocalKind::NoUserRole));
-        assert_eq!(old.class(), ErrorClass::NeedsPerson);
+        // A local kind is not an AWS code, and an AWS code spelled like a kind is not local.
+        assert!(!e.is_code("OtherAccount"));
+        let aws = AwsError::new(Some("NoUserRole"), "x");
+        assert!(!aws.is_local(LocalKind::NoUserRole));
+        assert_eq!(aws.local_kind(), None);
         assert_eq!(
-            AwsError::new(Some("UnsupportedListing"), "x").class(),
+            AwsError::local(LocalKind::UnsupportedListing, "x").class(),
             ErrorClass::Permanent
         );
+        // The policy write's own refusals.
+        let big = AwsError::local(LocalKind::PolicyTooLarge, "S3 bucket b would be 30000 bytes");
+        assert_eq!(big.to_string(), "PolicyTooLarge: S3 bucket b would be 30000 bytes");
+        assert_eq!(big.class(), ErrorClass::NeedsPerson);
+        assert_eq!(
+            AwsError::local(LocalKind::Refused, "x").class(),
+            ErrorClass::NeedsPerson
+        );
+        let race = AwsError::local(LocalKind::ConcurrentModification, "x");
+        assert_eq!(race.class(), ErrorClass::Transient);
+        // IAM's real `ConcurrentModification` code is a lost conditional write; ours is not
+        // one to retry inside the same write loop.
+        assert!(AwsError::new(Some("ConcurrentModification"), "x").is_conditional_failure());
+        assert!(!race.is_conditional_failure());
     }
 
     #[test]

@@ -180,9 +180,12 @@ impl PolicyWrite {
     }
 }
 
-/// Whether an error is the size check's refusal (or AWS's own, should it come first).
+/// Whether an error is the size check's refusal (or AWS's own, should it come first: S3
+/// `PolicyTooLarge`, IAM `LimitExceeded`).
 pub fn is_too_large(e: &AwsError) -> bool {
-    e.is_code("PolicyTooLarge") || e.is_code("LimitExceeded")
+    e.is_local(crate::aws::LocalKind::PolicyTooLarge)
+        || e.is_code("PolicyTooLarge")
+        || e.is_code("LimitExceeded")
 }
 
 /// A document as read, with the version AWS lets us condition a write on.
@@ -290,8 +293,8 @@ async fn check_size(aws: &Aws, target: &PolicyTarget, text: &str) -> AwsResult<(
         } else {
             String::new()
         };
-        return Err(AwsError::new(
-            Some("PolicyTooLarge"),
+        return Err(AwsError::local(
+            crate::aws::LocalKind::PolicyTooLarge,
             format!(
                 "{} would be {size} {unit}{with_others}; AWS allows {limit}. Nothing was written. Share fewer locations per document (a database location instead of table prefixes, fewer buckets per entry) or, for IAM, move statements into a managed policy",
                 target.describe()
@@ -335,8 +338,8 @@ async fn write(
             dynamodb::put_resource_policy(&aws.dynamodb, resource_arn, &doc.to_string(), version)
                 .await
         }
-        (t, Merge::Delete) => Err(AwsError::new(
-            Some("Refused"),
+        (t, Merge::Delete) => Err(AwsError::local(
+            crate::aws::LocalKind::Refused,
             format!(
                 "lakewarden never deletes a whole {}; remove its statements by hand if they must go",
                 t.describe()
@@ -405,8 +408,8 @@ pub async fn apply(aws: &Aws, w: &PolicyWrite) -> AwsResult<Done> {
         // Another writer got in between: merge once more into what is there now.
     }
     Err(last_err.unwrap_or_else(|| {
-        AwsError::new(
-            Some("ConcurrentModification"),
+        AwsError::local(
+            crate::aws::LocalKind::ConcurrentModification,
             format!(
                 "{} kept changing while lakewarden wrote it; the next run merges again",
                 w.target.describe()

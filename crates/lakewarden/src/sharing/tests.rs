@@ -526,7 +526,11 @@ fn explicit_ram_share_created_then_extended() {
                 glue_table_arn("us-east-1", CAT, "cur_other", "out_of_scope"),
             ]
             .into(),
-            principals: cfg.shares[0].consumers.iter().cloned().collect(),
+            principals: cfg.shares[0]
+                .consumers
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
         }),
     );
     let p = plan(&cfg, &obs);

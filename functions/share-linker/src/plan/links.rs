@@ -74,6 +74,16 @@ fn link_refresh(
     ))
 }
 
+/// The alert line for a role whose share-linker statements go (when the cap lets them).
+fn removals_note(p: &mut Plan, role: &str, said: bool) {
+    if said {
+        p.attention.push(format!(
+            "{role} is no longer listed by any link entry: share-linker's statements ({}) were removed from its inline policy.",
+            super::statements::POLICY_NAME
+        ));
+    }
+}
+
 /// Whether a grant share-linker recorded is still asked for by a link entry: its role is listed
 /// by an entry covering the share (for a grant on a link: the entry that names that link).
 fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
@@ -499,8 +509,17 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
 
     // A statement of ours is dropped only when this run decides its link: rebuilt for a share
     // listed now, or removed with positive evidence. All others stay as they are.
+    // A role no link entry lists any more (it held share-linker's grants, says the ledger)
+    // keeps none of share-linker's statements (issue 11 §5).
+    let configured_roles: BTreeSet<String> = cfg
+        .links
+        .iter()
+        .flat_map(|l| l.roles.iter().map(|r| r.to_string()))
+        .collect();
+    let mut dropped = dropped;
     for (role, current) in &obs.role_policies {
         let names = decided.get(role);
+        let configured = configured_roles.contains(role);
         let wanted = statements.entry(role.clone()).or_default();
         let kept: Vec<Value> = current
             .as_ref()
@@ -509,13 +528,27 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
             .into_iter()
             .filter(|s| {
                 policy::sid(s).is_some_and(|sid| {
-                    sid.starts_with(SID_PREFIX)
+                    configured
+                        && sid.starts_with(SID_PREFIX)
                         && !wanted.iter().any(|w| policy::sid(w) == Some(sid))
                         && !names.is_some_and(|n| n.iter().any(|n| is_link_statement(sid, n)))
                 })
             })
             .collect();
         wanted.extend(kept);
+    }
+    for (role, current) in &obs.role_policies {
+        let ours = current
+            .as_ref()
+            .map(policy::statements)
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| policy::sid(s).is_some_and(|sid| sid.starts_with(SID_PREFIX)))
+            .count();
+        if !configured_roles.contains(role) && ours > 0 {
+            dropped.insert(role.clone(), ours);
+            removals_note(&mut p, role, count <= cfg.max_removals_per_run);
+        }
     }
     plan_role_policies(&mut p, &obs.role_policies, &statements);
     // A policy write that drops a withdrawn share's statements counts as that many removals.

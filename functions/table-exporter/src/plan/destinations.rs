@@ -11,12 +11,15 @@ use serde_json::{json, Value};
 
 use crate::ext::Ext;
 
-pub const DEST_SID: &str = "LakewardenExportWrite";
+pub const DEST_SID: &str = lakewarden::ownership::sid::EXPORT_WRITE;
 const PUT: &str = "s3.put_bucket_policy";
 
 /// The statement the destination bucket must hold for `accounts` to receive exports.
-pub fn destination_statement(bucket: &str, accounts: &[String]) -> Value {
-    let principals: BTreeSet<String> = accounts.iter().map(|a| arn::account_root(a)).collect();
+pub fn destination_statement<A: AsRef<str>>(bucket: &str, accounts: &[A]) -> Value {
+    let principals: BTreeSet<String> = accounts
+        .iter()
+        .map(|a| arn::account_root(a.as_ref()))
+        .collect();
     json!({
         "Sid": DEST_SID, "Effect": "Allow",
         "Principal": {"AWS": principals},
@@ -33,7 +36,7 @@ pub fn plan_destinations(
     let mut p = Plan::default();
     for d in dests {
         let target = format!("bucket {}", d.bucket);
-        let current = match policies.get(&d.bucket) {
+        let current = match policies.get(d.bucket.as_str()) {
             Some(Ok(doc)) => doc.as_ref(),
             Some(Err(e)) => {
                 p.fail(
@@ -68,7 +71,7 @@ pub fn plan_destinations(
             vec![stmt]
         };
         let bucket = PolicyTarget::S3Bucket {
-            bucket: d.bucket.clone(),
+            bucket: d.bucket.to_string(),
         };
         match PolicyWrite::plan(bucket, current, Ownership::exact([DEST_SID]), desired) {
             None => p.already(PUT, target),

@@ -31,7 +31,8 @@ pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
 /// exports of one table to two buckets stay apart), the same whatever the delivery.
 pub fn client_token(e: &Export, at: &DateTime<Utc>) -> String {
     format!(
-        "lakewarden-{:016x}",
+        "{}{:016x}",
+        lakewarden::ownership::CLIENT_TOKEN_PREFIX,
         policy::fnv1a(format!("{}@{}", state_key(e), rfc3339(at)).as_bytes())
     )
 }
@@ -243,8 +244,8 @@ fn export_request(
     let incremental = incremental_window(p, e, state, at)?;
     Some(ExportRequest {
         table_arn,
-        bucket: e.bucket.clone(),
-        bucket_owner: e.bucket_owner.clone(),
+        bucket: e.bucket.to_string(),
+        bucket_owner: e.bucket_owner.to_string(),
         prefix: dated_prefix(&e.prefix, at),
         format: match e.format {
             ExportFormat::DynamodbJson => "DYNAMODB_JSON".into(),

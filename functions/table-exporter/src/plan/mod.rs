@@ -40,7 +40,13 @@ pub fn state_table(cfg: &Config) -> String {
 
 /// State key of one configured export.
 pub fn state_key(e: &Export) -> String {
-    format!("exporter#{}#{}#{}", e.table, e.bucket, e.prefix)
+    format!(
+        "{}{}#{}#{}",
+        lakewarden::ownership::state_key::EXPORTER,
+        e.table,
+        e.bucket,
+        e.prefix
+    )
 }
 
 /// What the state table remembers about one configured export.

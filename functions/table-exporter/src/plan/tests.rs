@@ -88,7 +88,7 @@ fn the_client_token_depends_on_table_destination_and_schedule_time_only() {
     other_table.table = "other".into();
     assert_ne!(client_token(&e, &at()), client_token(&other_table, &at()));
     let mut other_bucket = e.clone();
-    other_bucket.bucket = "other-bucket".into();
+    other_bucket.bucket = lakewarden::config::BucketName::parse("other-bucket").unwrap();
     assert_ne!(client_token(&e, &at()), client_token(&other_bucket, &at()));
     assert_ne!(
         client_token(&e, &at()),
