@@ -54,7 +54,7 @@ async fn every_problem_names_its_key_path_and_line() {
         "{err}"
     );
     assert!(
-        err.contains(&format!("{f}:8: producer.shares[0].table_permissions:"))
+        err.contains(&format!("{f}:8: producer.shares[0].table_permissions[1]:"))
             && err.contains("READ"),
         "{err}"
     );

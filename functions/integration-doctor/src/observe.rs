@@ -15,8 +15,10 @@ use crate::plan::{Diagnosis, Observed, SourceObs, TargetObs, ROLE_POLICY};
 use crate::trigger::Scope;
 
 fn doc(text: &str, what: &str) -> AwsResult<Value> {
-    policy::parse_document(text)
-        .map_err(|e| AwsError::new(Some("MalformedPolicy"), e.to_string()).on(what.to_string()))
+    policy::parse_document(text).map_err(|e| {
+        AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
+            .on(what.to_string())
+    })
 }
 
 pub async fn diagnosis(aws: &Aws, cfg: &Integrations) -> AwsResult<Diagnosis> {

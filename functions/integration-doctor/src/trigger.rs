@@ -57,7 +57,7 @@ pub fn trigger(event: &Value) -> Result<Trigger<Scope>, EventError> {
     if events::is_scheduled(&env) {
         return Ok(Trigger::Run(Scope::Schedule));
     }
-    if env.source == "lakewarden" && env.detail_type == STATE_CHANGE {
+    if env.source == lakewarden::ownership::EVENT_SOURCE && env.detail_type == STATE_CHANGE {
         return Ok(Trigger::Run(Scope::State(events::detail(&env)?)));
     }
     if env.source == "aws.glue" && env.detail_type == CLOUDTRAIL {

@@ -178,7 +178,10 @@ pub fn boundary_copy_name(role_arn: &str) -> String {
     let role = arn::Arn::parse(role_arn)
         .map(|a| a.resource_name().to_string())
         .unwrap_or_else(|| "role".into());
-    format!("lakewarden-boundary-{role}")
+    format!(
+        "{}{role}",
+        lakewarden::ownership::policy_name::BOUNDARY_COPY_PREFIX
+    )
 }
 
 /// The version to delete before adding one when IAM's limit of versions is reached: the oldest

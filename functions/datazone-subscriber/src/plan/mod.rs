@@ -27,10 +27,10 @@ pub use boundary::{
 pub use environment::{env_statements, plan_environment};
 pub use grants::{link_candidates, plan_failed, plan_grant, plan_revoke};
 
-pub const POLICY_NAME: &str = "lakewarden-datazone";
-pub const ENV_SID: &str = "LakewardenDataZoneEnv";
-pub const GRANT_SID: &str = "LakewardenDataZoneGrant";
-pub const BOUNDARY_SID: &str = "LakewardenDataZoneListBucket";
+pub const POLICY_NAME: &str = lakewarden::ownership::policy_name::DATAZONE;
+pub const ENV_SID: &str = lakewarden::ownership::sid::DATAZONE_ENV;
+pub const GRANT_SID: &str = lakewarden::ownership::sid::DATAZONE_GRANT;
+pub const BOUNDARY_SID: &str = lakewarden::ownership::sid::DATAZONE_LIST_BUCKET;
 /// IAM's limit for a customer-managed policy document (whitespace not counted).
 pub const MANAGED_POLICY_MAX: usize = 6144;
 /// IAM keeps at most this many versions of a managed policy.
@@ -65,7 +65,7 @@ pub fn locations(cfg: &DataZone) -> Vec<S3Location> {
     for b in &cfg.buckets {
         if b.prefixes.is_empty() {
             out.push(S3Location {
-                bucket: b.bucket.clone(),
+                bucket: b.bucket.to_string(),
                 prefix: String::new(),
             });
         }

@@ -667,7 +667,7 @@ impl Tap for DataZone {
         self.buckets = buckets
             .iter()
             .map(|(b, p)| lakewarden::config::DataZoneBucket {
-                bucket: b.to_string(),
+                bucket: lakewarden::config::BucketName::parse(b).unwrap(),
                 prefixes: p.iter().map(|s| s.to_string()).collect(),
             })
             .collect();

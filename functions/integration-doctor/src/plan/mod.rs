@@ -28,8 +28,8 @@ pub use source::{source_checks, table_statement, EXPORT_ACTIONS};
 pub use target::{catalog_statements, desired_catalog_policy, role_statements, target_checks};
 
 pub const GLUE: &str = "glue.amazonaws.com";
-pub const ROLE_POLICY: &str = "lakewarden-zero-etl";
-pub const SID_PREFIX: &str = "LakewardenZeroEtl";
+pub const ROLE_POLICY: &str = lakewarden::ownership::policy_name::ZERO_ETL;
+pub const SID_PREFIX: &str = lakewarden::ownership::sid::ZERO_ETL;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceObs {

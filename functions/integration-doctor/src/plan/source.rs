@@ -7,7 +7,7 @@ use lakewarden::policy::{self, allows, Ownership};
 use lakewarden::reconcile::{Action, PolicyTarget, PolicyWrite};
 use serde_json::{json, Value};
 
-use super::{check, Check, Diagnosis, SourceObs, Verdict, GLUE, SID_PREFIX};
+use super::{check, Check, Diagnosis, SourceObs, Verdict, GLUE};
 
 pub const EXPORT_ACTIONS: [&str; 3] = [
     "dynamodb:ExportTableToPointInTime",
@@ -18,7 +18,7 @@ pub const EXPORT_ACTIONS: [&str; 3] = [
 /// The table policy statement of seed 000.
 pub fn table_statement(account: &str, region: &str) -> Value {
     json!({
-        "Sid": format!("{SID_PREFIX}GlueExport"), "Effect": "Allow",
+        "Sid": lakewarden::ownership::sid::ZERO_ETL_GLUE_EXPORT, "Effect": "Allow",
         "Principal": {"Service": GLUE}, "Action": EXPORT_ACTIONS, "Resource": "*",
         "Condition": {
             "StringEquals": {"aws:SourceAccount": account},
@@ -68,7 +68,7 @@ pub fn source_checks(cfg: &IntegrationSource, obs: &SourceObs, o: &Diagnosis) ->
                 resource_arn: table_arn.clone(),
             },
             current,
-            Ownership::exact([format!("{SID_PREFIX}GlueExport")]),
+            Ownership::exact([lakewarden::ownership::sid::ZERO_ETL_GLUE_EXPORT]),
             vec![table_statement(&o.account, &o.region)],
         );
         let verdict = match write {
@@ -97,7 +97,11 @@ pub fn source_checks(cfg: &IntegrationSource, obs: &SourceObs, o: &Diagnosis) ->
     });
     for i in o.integrations.iter().filter(|i| i.source_arn == *table_arn) {
         let target_account = arn::account_of(&i.target_arn);
-        if !cfg.allowed_target_accounts.contains(&target_account) {
+        if !cfg
+            .allowed_target_accounts
+            .iter()
+            .any(|a| a == &target_account)
+        {
             out.push(check(
                 "source.allowed_target",
                 format!("integration {}", i.arn),

@@ -250,14 +250,14 @@ fn role_checks(t: &IntegrationTarget, obs: &TargetObs, o: &Diagnosis, out: &mut 
     out.push(if allows(&trust_stmts, Some(GLUE), "sts:AssumeRole", "*") {
         check("target.role_trust", rt.clone(), Verdict::Ok, "")
     } else {
-        let stmt = json!({"Sid": format!("{SID_PREFIX}GlueTrust"), "Effect": "Allow",
+        let stmt = json!({"Sid": lakewarden::ownership::sid::ZERO_ETL_GLUE_TRUST, "Effect": "Allow",
             "Principal": {"Service": GLUE}, "Action": "sts:AssumeRole"});
         let write = PolicyWrite::plan(
             PolicyTarget::IamTrust {
-                role_arn: t.target_role_arn.clone(),
+                role_arn: t.target_role_arn.to_string(),
             },
             trust.as_ref(),
-            Ownership::exact([format!("{SID_PREFIX}GlueTrust")]),
+            Ownership::exact([lakewarden::ownership::sid::ZERO_ETL_GLUE_TRUST]),
             vec![stmt],
         );
         let verdict = match write {
@@ -303,7 +303,7 @@ fn role_checks(t: &IntegrationTarget, obs: &TargetObs, o: &Diagnosis, out: &mut 
     };
     let write = PolicyWrite::plan(
         PolicyTarget::IamInline {
-            role_arn: t.target_role_arn.clone(),
+            role_arn: t.target_role_arn.to_string(),
             name: ROLE_POLICY.into(),
         },
         obs.our_role_policy.as_ref(),
@@ -343,7 +343,7 @@ pub fn target_checks(
     // Source accounts of inbound integrations must be allowlisted: never added otherwise.
     for i in o.integrations.iter().filter(|i| i.target_arn == db_arn) {
         let src = arn::account_of(&i.source_arn);
-        if !t.allowed_source_accounts.contains(&src) {
+        if !t.allowed_source_accounts.iter().any(|a| a == &src) {
             out.push(check(
                 "target.allowed_source",
                 format!("integration {}", i.arn),
@@ -380,7 +380,7 @@ pub fn target_checks(
     let property = |exists| {
         Verdict::Fixable(Action::Ext(Ext::PutResourceProperty {
             resource_arn: db_arn.clone(),
-            role_arn: t.target_role_arn.clone(),
+            role_arn: t.target_role_arn.to_string(),
             exists,
         }))
     };

@@ -88,10 +88,10 @@ fn a_complete_target_passes_every_check() {
             location_uri: Some("s3://zetl-bucket/".into()),
             target: None,
         }),
-        property_role: Some(Some(t.target_role_arn.clone())),
+        property_role: Some(Some(t.target_role_arn.to_string())),
         role: Some(RoleInfo {
             name: "zetl-target".into(),
-            arn: t.target_role_arn.clone(),
+            arn: t.target_role_arn.to_string(),
             trust_policy: Some(trust.to_string()),
             boundary_arn: None,
         }),
@@ -291,7 +291,7 @@ fn bare(o: &mut Diagnosis, c: &Integrations) {
         property_role: None,
         role: Some(RoleInfo {
             name: "zetl-target".into(),
-            arn: t.target_role_arn.clone(),
+            arn: t.target_role_arn.to_string(),
             trust_policy: Some(lambda.to_string()),
             boundary_arn: None,
         }),

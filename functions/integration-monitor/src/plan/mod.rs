@@ -12,12 +12,12 @@ use serde_json::{json, Value};
 
 use crate::ext::Ext;
 
-pub const EVENT_SOURCE: &str = "lakewarden";
+pub const EVENT_SOURCE: &str = lakewarden::ownership::EVENT_SOURCE;
 pub const EVENT_DETAIL_TYPE: &str = "Zero-ETL Integration State Change";
 /// Report kind of every transition (and of every unchanged status).
 pub const PUBLISH: &str = "events.put_event";
 /// Prefix of the monitor's state keys.
-pub const KEY_PREFIX: &str = "integration#";
+pub const KEY_PREFIX: &str = lakewarden::ownership::state_key::INTEGRATION;
 
 /// Which side of an integration this account holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -11,8 +11,8 @@ use lakewarden::s3loc::S3Location;
 use serde_json::{json, Value};
 
 /// The inline policy share-linker keeps on each configured role.
-pub const POLICY_NAME: &str = "lakewarden-share-linker";
-pub const SID_PREFIX: &str = "LakewardenLink";
+pub const POLICY_NAME: &str = lakewarden::ownership::policy_name::SHARE_LINKER;
+pub const SID_PREFIX: &str = lakewarden::ownership::sid::LINK;
 
 /// The S3 read statements for one link's tables.
 ///
