@@ -89,7 +89,8 @@ pub async fn create_share(
         .set_principals(Some(principals.to_vec()))
         .allow_external_principals(true)
         .client_token(format!(
-            "lakewarden-{:016x}",
+            "{}{:016x}",
+            crate::ownership::CLIENT_TOKEN_PREFIX,
             crate::policy::fnv1a(name.as_bytes())
         ))
         .send()

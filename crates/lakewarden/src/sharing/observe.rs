@@ -8,7 +8,7 @@ use crate::config::{Producer, RamMode};
 use crate::policy;
 use crate::s3loc::S3Location;
 
-use super::plan::{matcher, ram_share_name, shares_for, BucketPolicy, Observed, Scope};
+use super::plan::{ram_share_name, shares_for, BucketPolicy, Observed, Scope};
 
 /// Whether planning needs the tables of `db` (one `GetTables` page per 100 tables):
 ///
@@ -202,7 +202,7 @@ pub async fn observe_with_ledger(
         let touches_scope = databases
             .keys()
             .chain(gone.iter())
-            .any(|d| matcher(&share.database).is_match(d));
+            .any(|d| share.database.is_match(d));
         if touches_scope {
             let name = ram_share_name(share);
             let st = ram::find_share(&aws.ram, &name).await?;

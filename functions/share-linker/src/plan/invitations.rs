@@ -10,7 +10,7 @@ use crate::trigger::Scope;
 pub fn plan_invitations(cfg: &Consumer, invitations: &[Invitation], scope: &Scope) -> Plan {
     let mut p = Plan::default();
     for inv in invitations.iter().filter(|i| i.status == "PENDING") {
-        if cfg.trusted_producers.contains(&inv.sender) {
+        if cfg.trusted_producers.iter().any(|p| p == &inv.sender) {
             p.push(Action::RamAccept {
                 arn: inv.arn.clone(),
                 sender: inv.sender.clone(),
