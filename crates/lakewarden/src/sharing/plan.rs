@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use globset::{Glob, GlobMatcher};
+use globset::GlobMatcher;
 use serde_json::{json, Value};
 
 use crate::aws::glue::TableInfo;
 use crate::aws::ram::ShareState;
 use crate::aws::AwsError;
-use crate::config::{Producer, RamMode, Share};
+use crate::config::{NameGlob, Producer, RamMode, Share};
 use crate::lf::{self, LfGrant, LfResource, LfState};
 use crate::policy::{self, Ownership};
 use crate::principal::Principal;
@@ -26,17 +26,16 @@ pub enum Scope {
     Databases(BTreeSet<String>),
 }
 
-pub fn matcher(pattern: &str) -> GlobMatcher {
-    Glob::new(pattern)
-        .expect("validated at cold start")
-        .compile_matcher()
+/// The compiled glob of a share's `database` (compiled once, when the configuration was read).
+pub fn matcher(glob: &NameGlob) -> &GlobMatcher {
+    glob.matcher()
 }
 
 /// The share entries whose `database` matches `db`.
 pub fn shares_for<'a>(cfg: &'a Producer, db: &str) -> Vec<&'a Share> {
     cfg.shares
         .iter()
-        .filter(|s| matcher(&s.database).is_match(db))
+        .filter(|s| s.database.is_match(db))
         .collect()
 }
 
@@ -75,7 +74,7 @@ pub struct Observed {
 }
 
 /// Sid of the catalog-policy statement that lets RAM share this catalog's resources.
-pub const RAM_SHARE_SID: &str = "LakewardenRamShareResource";
+pub const RAM_SHARE_SID: &str = crate::ownership::sid::RAM_SHARE_RESOURCE;
 
 /// The statement a Data Catalog resource policy must hold for Lake Formation's named-resource
 /// cross-account grants: without it, when the account has a catalog policy at all, RAM cannot
@@ -95,12 +94,8 @@ pub fn ram_share_statement(region: &str, account: &str) -> Value {
     })
 }
 
-fn consumers(share: &Share) -> Vec<Principal> {
-    share
-        .consumers
-        .iter()
-        .filter_map(|c| Principal::parse(c).ok())
-        .collect()
+fn consumers(share: &Share) -> &[Principal] {
+    &share.consumers
 }
 
 /// Whether a share entry shares `table` by name (`tables:` globs) — else it shares the
@@ -109,7 +104,7 @@ fn shares_table_by_name(share: &Share, table: &str) -> bool {
     share
         .tables
         .as_ref()
-        .is_some_and(|globs| globs.iter().any(|g| matcher(g).is_match(table)))
+        .is_some_and(|globs| globs.iter().any(|g| g.is_match(table)))
 }
 
 /// The grants the configuration asks for on one database (merged over matching shares).
@@ -179,7 +174,7 @@ fn owned_perms(cfg: &Producer, db: &str, principal: &str, table: bool) -> (BTree
                 } else {
                     &share.database_permissions
                 };
-                perms.extend(p.iter().cloned());
+                perms.extend(p.iter().map(|p| p.to_string()));
                 grantable |= share.grantable && c.is_external_account_or_org();
             }
         }
@@ -189,14 +184,15 @@ fn owned_perms(cfg: &Producer, db: &str, principal: &str, table: bool) -> (BTree
 
 /// Sids of the bucket statements for one database.
 pub fn bucket_sids(db: &str) -> [String; 6] {
+    use crate::ownership::sid;
     let f = policy::sid_fragment(db);
     [
-        format!("LakewardenShareOrgGet{f}"),
-        format!("LakewardenShareOrgList{f}"),
-        format!("LakewardenShareOuGet{f}"),
-        format!("LakewardenShareOuList{f}"),
-        format!("LakewardenShareAccountsGet{f}"),
-        format!("LakewardenShareAccountsList{f}"),
+        format!("{}{f}", sid::SHARE_ORG_GET),
+        format!("{}{f}", sid::SHARE_ORG_LIST),
+        format!("{}{f}", sid::SHARE_OU_GET),
+        format!("{}{f}", sid::SHARE_OU_LIST),
+        format!("{}{f}", sid::SHARE_ACCOUNTS_GET),
+        format!("{}{f}", sid::SHARE_ACCOUNTS_LIST),
     ]
 }
 
@@ -274,10 +270,15 @@ pub fn ram_share_name(share: &Share) -> String {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain {
-        format!("lakewarden-{}", share.database)
+        format!(
+            "{}{}",
+            crate::ownership::RAM_SHARE_NAME_PREFIX,
+            share.database
+        )
     } else {
         format!(
-            "lakewarden-{}-{:08x}",
+            "{}{}-{:08x}",
+            crate::ownership::RAM_SHARE_NAME_PREFIX,
             policy::sid_fragment(&share.database).to_lowercase(),
             policy::fnv1a(share.database.as_bytes()) as u32
         )
@@ -459,7 +460,7 @@ fn plan_grants(cfg: &Producer, obs: &Observed, p: &mut Plan) {
 /// CreateTable / UpdateTable writes them); only these configured places decide what is opened.
 pub fn allowed_locations(share: &Share, db_location: Option<&str>) -> Vec<S3Location> {
     match &share.locations {
-        Some(list) => list.iter().filter_map(|l| S3Location::parse(l)).collect(),
+        Some(list) => list.iter().map(|l| l.location().clone()).collect(),
         None => db_location
             .and_then(S3Location::parse)
             .into_iter()
@@ -567,7 +568,7 @@ fn plan_registrations(cfg: &Producer, obs: &Observed, p: &mut Plan) {
     for db in obs.databases.keys() {
         let role_arn = shares_for(cfg, db)
             .into_iter()
-            .find_map(|s| s.register_role_arn.clone());
+            .find_map(|s| s.register_role_arn.as_ref().map(|r| r.to_string()));
         let (covering, _) = covering_locations(cfg, obs, db, |s| s.register_location);
         for loc in covering {
             let arn = loc.location_arn();
@@ -677,7 +678,7 @@ fn plan_ram(cfg: &Producer, obs: &Observed, p: &mut Plan) {
         let mut resources = BTreeSet::new();
         let mut principals: BTreeSet<String> = BTreeSet::new();
         for share in entries {
-            let m = matcher(&share.database);
+            let m = &share.database;
             for (db, tables) in obs.databases.iter().filter(|(d, _)| m.is_match(d)) {
                 resources.insert(glue_db_arn(&obs.region, &obs.catalog_id, db));
                 for t in tables {
