@@ -411,10 +411,9 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                 removals.grants.push(h);
             }
         }
+        // Live link entries, an intent a crash left included (the marker proves the link is
+        // share-linker's; a link that was never created is settled below as gone).
         for (_, e) in l.live(Kind::Link) {
-            if e.state != State::Made {
-                continue;
-            }
             let d = &e.detail;
             let (Some(name), Some(producer), Some(db)) = (
                 d["name"].as_str(),
