@@ -65,7 +65,7 @@ pub async fn catalog_with_ledger(
     let permissions = lakeformation::list_permissions(&aws.lakeformation, &account).await?;
     let mut role_policies = BTreeMap::new();
     for role in cfg.links.iter().flat_map(|l| l.roles.iter()) {
-        if role_policies.contains_key(role) || arn::account_of(role) != account {
+        if role_policies.contains_key(role.as_str()) || arn::account_of(role) != account {
             continue;
         }
         let doc = iam::get_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME)
@@ -73,10 +73,10 @@ pub async fn catalog_with_ledger(
             .map(|t| policy::parse_document(&t))
             .transpose()
             .map_err(|e| {
-                AwsError::new(Some("MalformedPolicyDocument"), e.to_string())
+                AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
                     .on(format!("{role} policy {POLICY_NAME}"))
             })?;
-        role_policies.insert(role.clone(), doc);
+        role_policies.insert(role.to_string(), doc);
     }
     // Roles no link entry lists any more that the ledger says share-linker granted: their
     // inline policy too (share-linker's statements go with the grants).
@@ -93,7 +93,7 @@ pub async fn catalog_with_ledger(
                 .map(|t| policy::parse_document(&t))
                 .transpose()
                 .map_err(|e| {
-                    AwsError::new(Some("MalformedPolicyDocument"), e.to_string())
+                    AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
                         .on(format!("{role} policy {POLICY_NAME}"))
                 })?;
             role_policies.insert(role, doc);

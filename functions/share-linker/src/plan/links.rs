@@ -199,11 +199,11 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
         let mut roles = Vec::new();
         for r in &link.roles {
             if arn::account_of(r) == obs.account {
-                roles.push(r.clone());
+                roles.push(r.to_string());
             } else {
                 p.skip(
                     "lakeformation.grant",
-                    r.clone(),
+                    r.to_string(),
                     format!("role is not in this account ({})", obs.account),
                     None,
                 );
@@ -279,7 +279,8 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 let tables = compact_tables(&db.name, db.location_uri.as_deref(), tables);
-                let st = s3_statements(&name, &producer, &link.buckets, &tables);
+                let buckets: Vec<String> = link.buckets.iter().map(|b| b.to_string()).collect();
+                let st = s3_statements(&name, &producer, &buckets, &tables);
                 for r in &roles {
                     statements.entry(r.clone()).or_default().extend(st.clone());
                 }

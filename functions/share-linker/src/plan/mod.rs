@@ -171,7 +171,7 @@ pub fn explain_targets(
                 }
                 for role in &link.roles {
                     out.push((
-                        role.clone(),
+                        role.to_string(),
                         lakewarden::explain::TableRef {
                             catalog_id: Some(producer.clone()),
                             database: db.clone(),
