@@ -159,6 +159,109 @@ async fn two_catalog_sharer_runs_on_one_bucket_keep_both_databases_and_the_forei
     assert_eq!(again.writes, 0, "{:#?}", again.actions);
 }
 
+#[tokio::test]
+async fn a_persons_write_on_top_of_catalog_sharers_keeps_both() {
+    // The issue's case: a person adds a Deny while catalog-sharer is writing the bucket policy.
+    // The person read the policy before lakewarden's write and writes after it: lakewarden's
+    // statements are gone at that moment; lakewarden's read-back merges them into the person's
+    // document, Deny included byte for byte.
+    let acct = fresh_account().await;
+    let bucket = acct.bucket("lake").await;
+    let topic = acct.topic("alerts").await;
+    acct.database("sales", Some(&format!("s3://{bucket}/sales/")))
+        .await;
+    acct.parquet_table("sales", "t1", &format!("s3://{bucket}/sales/t1/"))
+        .await;
+    let base = r#"{"Sid":"ReadOnlyAuditors","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetBucketPolicy","Resource":"arn:aws:s3:::BUCKET"}"#
+        .replace("BUCKET", &bucket);
+    acct.s3()
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{base}]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let deny = format!(
+        r#"{{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#
+    );
+    let consumer = new_account_id();
+    let cfg = format!(
+        "alerts: {{ topic_arn: \"{topic}\" }}\nproducer:\n  shares:\n    - database: \"*\"\n      consumers: [\"{consumer}\"]\n"
+    );
+    let id = arm("PutBucketPolicy", &acct.id, &bucket, None);
+    let person = async {
+        // Read first (before lakewarden writes anything)…
+        let read = acct
+            .s3()
+            .get_bucket_policy()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap()
+            .to_string();
+        // …then write once lakewarden's write is on its way (held by the local AWS).
+        let mut waited = 0;
+        while race(id)["arrived"] != 1 {
+            waited += 1;
+            assert!(
+                waited < 3_000,
+                "catalog-sharer never wrote the bucket policy"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mine = read.replacen("\"Statement\":[", &format!("\"Statement\":[{deny},"), 1);
+        acct.s3()
+            .put_bucket_policy()
+            .bucket(&bucket)
+            .policy(mine)
+            .send()
+            .await
+            .unwrap();
+    };
+    let ctx = acct.ctx(&cfg);
+    let (r, ()) = tokio::join!(
+        catalog_sharer::handle(
+            &ctx,
+            glue_db_event(&acct.id, "sales", "CreateTable", &["t1"])
+        ),
+        person
+    );
+    let r = report(r);
+    let state = race(id);
+    disarm(id);
+    assert!(r.failures().is_empty(), "{:#?}", r.failures());
+    assert_eq!(state["state"], "paired", "{state:#}");
+    let after_pair = state["after_pair"].as_str().unwrap();
+    assert!(
+        !has_prefix(after_pair, "LakewardenShare"),
+        "the person's write did not replace lakewarden's: {after_pair}"
+    );
+    assert_eq!(state["writes"], 3, "{state:#}");
+    let text = acct
+        .s3()
+        .get_bucket_policy()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    assert!(
+        has_prefix(&text, "LakewardenShareAccountsGetSales"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&deny),
+        "the person's Deny changed or was lost: {text}"
+    );
+    assert!(text.contains(&base), "{text}");
+}
+
 // ------------------------------------------------------------------ one role: grant + revoke
 
 fn dz_put(kind: &str, item: Value) {
