@@ -8,7 +8,6 @@ pub mod statements;
 
 use std::collections::BTreeMap;
 
-use globset::Glob;
 use lakewarden::aws::glue::{DatabaseInfo, TableInfo, LINK_TARGET, MANAGED_BY};
 use lakewarden::aws::ram::Invitation;
 use lakewarden::config::{Consumer, Link};
@@ -128,10 +127,7 @@ pub fn link_name(link: &Link, database: &str) -> String {
 
 /// Whether a link entry covers `producer:database`.
 pub fn matches(link: &Link, producer: &str, database: &str) -> bool {
-    link.producer == producer
-        && Glob::new(&link.database)
-            .map(|g| g.compile_matcher().is_match(database))
-            .unwrap_or(false)
+    link.producer == producer && link.database.is_match(database)
 }
 
 /// One round's plan.
