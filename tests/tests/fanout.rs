@@ -383,3 +383,88 @@ async fn messages_the_deadline_leaves_unstarted_are_failures_and_nothing_is_writ
     assert!(r.api_operations.is_empty(), "{:?}", r.api_operations);
     assert!(w.shared().await.is_empty());
 }
+
+/// How many databases the scale test configures: the issue's 2,000 with `--features
+/// heavy-fanout`, else 250 (the same property, a tenth of moto's SQS time).
+const SCALE: usize = if cfg!(feature = "heavy-fanout") {
+    2000
+} else {
+    250
+};
+
+/// The scale the issue names: a schedule over [`SCALE`] configured databases (2,000 with
+/// `heavy-fanout`) does not reconcile them; it lists them once and enqueues them, one
+/// `SendMessageBatch` per ten, and reads no database's tables, grants or policies itself.
+#[tokio::test]
+async fn many_databases_are_a_tenth_as_many_batches_of_hints() {
+    let acct = fresh_account().await;
+    let glue = acct.glue();
+    let names: Vec<String> = (0..SCALE).map(|i| format!("cur_{i:04}")).collect();
+    for chunk in names.chunks(50) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for db in chunk {
+            let glue = glue.clone();
+            let input = aws_sdk_glue::types::DatabaseInput::builder()
+                .name(db)
+                .build()
+                .unwrap();
+            tasks.spawn(async move { glue.create_database().database_input(input).send().await });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap().expect("create database");
+        }
+    }
+    let queue_url = acct
+        .sqs()
+        .create_queue()
+        .queue_name(QUEUE)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let cfg = format!(
+        "producer:\n  fanout_queue_url: \"{queue_url}\"\n  shares:\n    - database: \"cur_*\"\n      consumers: [\"{}\"]\n",
+        new_account_id()
+    );
+    let r = catalog_sharer::handle(&acct.ctx(&cfg), scheduled_event(&acct.id))
+        .await
+        .expect("schedule");
+    let batches = SCALE.div_ceil(10);
+    assert_eq!(
+        count(&r, "sqs.send_message_batch", Outcome::Applied),
+        batches
+    );
+    let ops = &r.api_operations;
+    assert_eq!(
+        ops.get("sqs.SendMessageBatch"),
+        Some(&(batches as u64)),
+        "{ops:?}"
+    );
+    for per_database in [
+        "glue.GetTables",
+        "glue.GetDatabase",
+        "s3.GetBucketPolicy",
+        "lakeformation.BatchGrantPermissions",
+    ] {
+        assert!(!ops.contains_key(per_database), "{per_database}: {ops:?}");
+    }
+    let attrs = acct
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs
+            .attributes()
+            .and_then(
+                |a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            )
+            .cloned(),
+        Some(SCALE.to_string())
+    );
+}
