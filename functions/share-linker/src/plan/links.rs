@@ -101,7 +101,7 @@ fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
     };
     cfg.links.iter().any(|l| {
         matches(l, &producer, &database)
-            && l.roles.iter().any(|r| r.to_string() == g.principal)
+            && l.roles.iter().any(|r| r.as_str() == g.principal)
             && (cat != obs.account || link_name(l, &database) == db)
     })
 }
