@@ -101,7 +101,7 @@ fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
     };
     cfg.links.iter().any(|l| {
         matches(l, &producer, &database)
-            && l.roles.iter().any(|r| r.as_str() == g.principal)
+            && l.roles.iter().any(|r| r.to_string() == g.principal)
             && (cat != obs.account || link_name(l, &database) == db)
     })
 }
@@ -195,6 +195,10 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
         p.remember.extend(l.heal(&obs.permissions));
     }
 
+    // Link name → the share this run links under it: a `link_name` without `{database}` (or
+    // two entries naming one link) must not create one link twice (found by the convergence
+    // property, tests/converge_props.rs).
+    let mut linked_as: BTreeMap<String, (String, String)> = BTreeMap::new();
     for link in &cfg.links {
         let mut roles = Vec::new();
         for r in &link.roles {
@@ -217,6 +221,25 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
             let producer = db.catalog_id.clone().unwrap_or_default();
             let name = link_name(link, &db.name);
             let wanted = db_link(&name, &producer, &db.name);
+            let share = (producer.clone(), db.name.clone());
+            match linked_as.get(&name) {
+                Some(other) if *other != share => {
+                    p.skip_alert(
+                        "glue.create_resource_link",
+                        wanted.describe(),
+                        format!(
+                            "`{name}` is the link name of {}:{} too in this configuration; not linked twice, so {producer}:{} is not linked",
+                            other.0, other.1, db.name
+                        ),
+                        Some("Give the link entries a link_name with {database} (or distinct names).".into()),
+                    );
+                    continue;
+                }
+                Some(_) => {}
+                None => {
+                    linked_as.insert(name.clone(), share);
+                }
+            }
             match obs.own.get(&name) {
                 None => match ledger.as_mut() {
                     Some(l) => {
@@ -319,9 +342,21 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                     );
                 }
             }
+            // A link of that name that serves another share keeps its grants (a `link_name`
+            // without `{database}`; found by the convergence property, tests/converge_props.rs).
+            let name_serves_other = !link_here
+                && (obs.own.contains_key(&name)
+                    || linked_as
+                        .get(&name)
+                        .is_some_and(|s| *s != (producer.clone(), db.clone())));
+            let link_resource = LfResource::Database {
+                catalog_id: obs.account.clone(),
+                name: name.clone(),
+            };
             removals.grants.extend(
                 role_grants(&obs.account, link, &roles, &name, producer, db)
                     .into_iter()
+                    .filter(|g| !(name_serves_other && g.resource == link_resource))
                     .filter_map(|g| lf::held(&g, &obs.permissions))
                     // With a ledger, only what it says share-linker granted (never a person's).
                     .filter_map(|g| match &ledger {
