@@ -299,7 +299,76 @@ pub async fn account_on(m: &Moto, account_id: &str) -> Account {
     // Every deployment has lakewarden's state table now: catalog-sharer and share-linker keep
     // their ledger of what they granted there (issue 11 §5).
     account.state_table(DEFAULT_STATE_TABLE).await;
+    // Explicit data lake settings, once per account and server (issue 10 §3).
+    let first = LF_SETTINGS_PUT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert((m.endpoint.clone(), account_id.to_string()));
+    if first {
+        account.put_test_lf_settings().await;
+    }
     account
+}
+
+static LF_SETTINGS_PUT: Mutex<std::collections::BTreeSet<(String, String)>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
+/// The role the functions run as in the tests (the harness's STS AssumeRole).
+pub const TEST_ROLE: &str = "lakewarden-test";
+
+impl Account {
+    /// The function's role in this account (what STS GetCallerIdentity names, normalised).
+    pub fn role_arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{TEST_ROLE}", self.id)
+    }
+
+    /// The data lake settings every test world starts with: the function's role as the only
+    /// data lake administrator, no IAM_ALLOWED_PRINCIPALS default permissions, cross-account
+    /// version 4. The local AWS answers AWS's defaults for a new account (no administrator,
+    /// "Use only IAM access control", version 1), under which every `check.lf.*` fails.
+    pub async fn put_test_lf_settings(&self) {
+        let admin = self.role_arn();
+        self.put_lf_settings(&[admin.as_str()], false, "4").await;
+    }
+
+    /// PutDataLakeSettings: these administrators, the IAM_ALLOWED_PRINCIPALS default permissions
+    /// or none, this cross-account version (every other field left empty).
+    pub async fn put_lf_settings(
+        &self,
+        admins: &[&str],
+        iam_allowed_defaults: bool,
+        version: &str,
+    ) {
+        use aws_sdk_lakeformation::types::{
+            DataLakePrincipal, DataLakeSettings, Permission, PrincipalPermissions,
+        };
+        let principal = |id: &str| {
+            DataLakePrincipal::builder()
+                .data_lake_principal_identifier(id)
+                .build()
+        };
+        let mut s = DataLakeSettings::builder()
+            .set_data_lake_admins(Some(admins.iter().map(|a| principal(a)).collect()))
+            .parameters("CROSS_ACCOUNT_VERSION", version)
+            .parameters("SET_CONTEXT", "TRUE");
+        let defaults = if iam_allowed_defaults {
+            vec![PrincipalPermissions::builder()
+                .principal(principal("IAM_ALLOWED_PRINCIPALS"))
+                .permissions(Permission::All)
+                .build()]
+        } else {
+            vec![]
+        };
+        s = s
+            .set_create_database_default_permissions(Some(defaults.clone()))
+            .set_create_table_default_permissions(Some(defaults));
+        self.lakeformation()
+            .put_data_lake_settings()
+            .data_lake_settings(s.build())
+            .send()
+            .await
+            .expect("put data lake settings");
+    }
 }
 
 /// The state table every test account has (the configuration's default `state_table`).

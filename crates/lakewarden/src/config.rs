@@ -11,8 +11,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::config_types::{
-    is_account_id, AccountId, BucketName, DatabaseGlob, IamArn, LfPermission, NameGlob, S3Uri,
-    LF_PERMISSIONS,
+    is_account_id, AccountId, BucketName, DatabaseGlob, IamArn, KeyPrefix, LfPermission, NameGlob,
+    S3Uri, LF_PERMISSIONS,
 };
 pub use crate::principal::Principal;
 
@@ -54,6 +54,12 @@ pub struct Config {
     /// DynamoDB table where functions keep what they must remember between runs.
     #[serde(default)]
     pub state_table: Option<String>,
+    /// Repair the account's Lake Formation prerequisites that live in the data lake settings
+    /// (the function's role as administrator, no IAM_ALLOWED_PRINCIPALS default permissions,
+    /// the cross-account version) by read-modify-write, keeping every other administrator and
+    /// field. Default: only check and alert (`check.lf.*`).
+    #[serde(default)]
+    pub fix_lf_settings: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -280,7 +286,7 @@ pub struct DataZone {
 pub struct DataZoneBucket {
     pub bucket: BucketName,
     #[serde(default)]
-    pub prefixes: Vec<String>,
+    pub prefixes: Vec<KeyPrefix>,
 }
 
 /// A configuration problem, with the path of the offending key.

@@ -493,6 +493,47 @@ impl<'de> Deserialize<'de> for S3Uri {
     }
 }
 
+string_newtype!(
+    /// An S3 key prefix (`orders/2024/`) as configured: no IAM wildcard or policy-variable
+    /// character, no control character, no `.` or `..` segment (the same rules as a location).
+    KeyPrefix,
+    "placeholder/",
+    |s| {
+        if let Some(c) = s.chars().find(|c| matches!(c, '*' | '?' | '$' | '{' | '}')) {
+            Err(format!(
+                "`{}` contains `{c}`, which IAM would read as a wildcard or policy variable",
+                quoted(s)
+            ))
+        } else if s.chars().any(char::is_control) {
+            Err("the prefix contains control characters".into())
+        } else if s.split('/').any(|seg| seg == "." || seg == "..") {
+            Err(format!("`{}` contains a `.` or `..` path segment", quoted(s)))
+        } else {
+            Ok(())
+        }
+    }
+);
+
+impl KeyPrefix {
+    /// The prefix as an [`S3Location`] holds it: no leading `/`, a trailing `/` unless empty.
+    pub fn normalized(&self) -> String {
+        let key = self.0.trim_start_matches('/');
+        if key.is_empty() || key.ends_with('/') {
+            key.to_string()
+        } else {
+            format!("{key}/")
+        }
+    }
+
+    /// The location of this prefix in `bucket`.
+    pub fn in_bucket(&self, bucket: &BucketName) -> S3Location {
+        S3Location {
+            bucket: bucket.to_string(),
+            prefix: self.normalized(),
+        }
+    }
+}
+
 /// Deserialise a [`crate::principal::Principal`] (used by its `Deserialize`).
 pub(crate) fn deserialize_principal<'de, D: Deserializer<'de>>(
     d: D,
@@ -514,6 +555,7 @@ mod tests {
         assert!(IamArn::parse("arn:aws:iam::000000000000:role/placeholder").is_ok());
         assert!(NameGlob::parse("placeholder").is_ok());
         assert!(S3Uri::parse("s3://placeholder-bucket/").is_ok());
+        assert!(KeyPrefix::parse("placeholder/").is_ok());
         assert!(crate::principal::Principal::parse("000000000000").is_ok());
     }
 
@@ -542,6 +584,17 @@ mod tests {
             "333333333333"
         );
         assert!(serde_json::from_str::<BucketName>("\"Bad_Bucket\"").is_err());
+        let b = BucketName::parse("b-1").unwrap();
+        for (p, want) in [
+            ("orders", "orders/"),
+            ("/orders/2024/", "orders/2024/"),
+            ("", ""),
+        ] {
+            assert_eq!(KeyPrefix::parse(p).unwrap().in_bucket(&b).prefix, want);
+        }
+        for bad in ["a/*", "a/../b", "${aws:username}/", "a\nb"] {
+            assert!(KeyPrefix::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod events;
 pub mod explain;
 pub mod ledger;
 pub mod lf;
+pub mod lfsettings;
 pub mod metrics;
 pub mod ownership;
 pub mod policy;

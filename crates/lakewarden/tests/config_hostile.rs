@@ -185,6 +185,10 @@ fn each_typed_value_says_where_what_and_why() {
             "producer.shares[0].register_role_arn: `arn:aws:s3:::b` is not an ARN of service `iam`",
         ),
         (
+            "datazone: {domains: [d], buckets: [{bucket: b-1, prefixes: [ok/, 'a/*']}]}\n",
+            "datazone.buckets[0].prefixes[1]: `a/*` contains `*`",
+        ),
+        (
             r#"{"datazone": {"domains": ["d"], "buckets": [{"bucket": "UPPER"}]}}"#,
             "datazone.buckets[0].bucket: `UPPER` is not a valid S3 bucket name",
         ),
@@ -266,6 +270,7 @@ const SLOTS: &[&str] = &[
     "/exports/0/prefix",
     "/export_destinations/0/source_accounts",
     "/datazone/buckets/0/bucket",
+    "/datazone/buckets/0/prefixes/0",
 ];
 
 fn full_document() -> Value {
@@ -282,7 +287,7 @@ fn full_document() -> Value {
         "integrations": {"targets": [{"database": "d", "target_role_arn": "arn:aws:iam::1:role/t", "bucket": "bucket-1"}]},
         "exports": [{"table": "t", "bucket": "bucket-1", "bucket_owner": "111111111111", "prefix": "p"}],
         "export_destinations": [{"bucket": "bucket-1", "source_accounts": ["111111111111"]}],
-        "datazone": {"domains": ["dzd_1"], "buckets": [{"bucket": "bucket-1"}]},
+        "datazone": {"domains": ["dzd_1"], "buckets": [{"bucket": "bucket-1", "prefixes": ["p/"]}]},
     })
 }
 

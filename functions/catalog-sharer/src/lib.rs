@@ -59,7 +59,13 @@ impl Reconciler for CatalogSharer {
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan {
         match &cfg.producer {
-            Some(producer) => sharing::plan(producer, observed),
+            Some(producer) => {
+                let mut p = sharing::plan(producer, observed);
+                p.extend(lakewarden::lfsettings::sharing_checks(
+                    cfg, producer, observed,
+                ));
+                p
+            }
             None => Plan::default(),
         }
     }

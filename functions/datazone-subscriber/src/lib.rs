@@ -72,7 +72,11 @@ impl Reconciler for DataZoneSubscriber {
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan<Ext> {
         match &cfg.datazone {
-            Some(dz) => plan::plan(dz, observed),
+            Some(dz) => {
+                let mut p = plan::plan(dz, observed);
+                p.extend(plan::lf_checks(cfg, observed));
+                p
+            }
             None => Plan::default(),
         }
     }

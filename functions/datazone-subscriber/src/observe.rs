@@ -115,6 +115,8 @@ pub enum Item {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observed {
     pub items: Vec<Item>,
+    /// The account's Lake Formation prerequisites (`check.lf.*`), read when an item grants.
+    pub lf: Option<lakewarden::lfsettings::Prereqs>,
 }
 
 fn doc(text: &str) -> AwsResult<Value> {
@@ -254,7 +256,20 @@ pub async fn observe(aws: &Aws, cfg: &DataZone, scope: &Scope) -> AwsResult<Obse
             }
         }
     }
-    Ok(Observed { items })
+    // Account prerequisites (issue 10 §3), from the grants an item already read.
+    let permissions = items.iter().find_map(|i| match i {
+        Item::Environment(e) => Some(&e.permissions),
+        Item::Grant(g) => Some(&g.permissions),
+        _ => None,
+    });
+    let lf = match permissions {
+        Some(all) => {
+            let account = aws.account_id().await?;
+            Some(lakewarden::lfsettings::observe(aws, &account, Some(all)).await)
+        }
+        None => None,
+    };
+    Ok(Observed { items, lf })
 }
 
 async fn environment_item(

@@ -80,6 +80,7 @@ impl Reconciler for ShareLinker {
                     // (issue 11 §5): not per RAM event here.
                     p.attention.clear();
                 }
+                p.extend(plan::lf_checks(cfg, observed));
                 p
             }
             None => Plan::default(),

@@ -63,6 +63,25 @@ pub async fn catalog_with_ledger(
         }
     }
     let permissions = lakeformation::list_permissions(&aws.lakeformation, &account).await?;
+    // What this account received from each trusted producer it sees a share of (listed under
+    // the producer's catalog id): only that may be re-granted, and only with the grant option.
+    let mut received = lakewarden::lf::LfState::default();
+    let producers: std::collections::BTreeSet<&str> = foreign
+        .iter()
+        .filter_map(|d| d.catalog_id.as_deref())
+        .collect();
+    for p in producers {
+        for g in lakeformation::list_permissions(&aws.lakeformation, p)
+            .await?
+            .iter()
+        {
+            if g.resource.catalog_id() == p && crate::plan::held_by_account(&g.principal, &account)
+            {
+                received.add(g);
+            }
+        }
+    }
+    let lf = Some(lakewarden::lfsettings::observe(aws, &account, Some(&permissions)).await);
     let mut role_policies = BTreeMap::new();
     for role in cfg.links.iter().flat_map(|l| l.roles.iter()) {
         if role_policies.contains_key(role.as_str()) || arn::account_of(role) != account {
@@ -185,6 +204,8 @@ pub async fn catalog_with_ledger(
         own,
         tables,
         permissions,
+        received,
+        lf,
         role_policies,
         params,
         unlisted,

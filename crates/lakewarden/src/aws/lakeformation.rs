@@ -333,3 +333,249 @@ pub async fn register_location_as(
     req.send().await?;
     Ok(())
 }
+
+/// The data lake settings as the prerequisite checks read them (GetDataLakeSettings).
+pub async fn get_data_lake_settings(
+    client: &Client,
+    catalog_id: &str,
+) -> AwsResult<crate::lfsettings::Settings> {
+    let out = client
+        .get_data_lake_settings()
+        .catalog_id(catalog_id)
+        .send()
+        .await
+        .map_err(on(|| {
+            format!("Lake Formation data lake settings of {catalog_id}")
+        }))?;
+    let s = out.data_lake_settings();
+    let ids = |ps: &[DataLakePrincipal]| -> Vec<String> {
+        ps.iter()
+            .filter_map(|p| p.data_lake_principal_identifier().map(String::from))
+            .collect()
+    };
+    let defaults = |ps: &[aws_sdk_lakeformation::types::PrincipalPermissions]| -> Vec<String> {
+        ps.iter()
+            .filter_map(|p| {
+                p.principal()?
+                    .data_lake_principal_identifier()
+                    .map(String::from)
+            })
+            .collect()
+    };
+    Ok(match s {
+        None => crate::lfsettings::Settings::default(),
+        Some(s) => crate::lfsettings::Settings {
+            admins: ids(s.data_lake_admins()),
+            database_defaults: defaults(s.create_database_default_permissions()),
+            table_defaults: defaults(s.create_table_default_permissions()),
+            cross_account_version: s
+                .parameters()
+                .and_then(|p| p.get(crate::lfsettings::CROSS_ACCOUNT_VERSION))
+                .cloned(),
+        },
+    })
+}
+
+/// Every grant `principal` holds in the catalog (ListPermissions filtered by principal).
+pub async fn list_permissions_of(
+    client: &Client,
+    catalog_id: &str,
+    principal: &str,
+) -> AwsResult<LfState> {
+    let mut state = LfState::default();
+    let mut pages = client
+        .list_permissions()
+        .catalog_id(catalog_id)
+        .principal(
+            DataLakePrincipal::builder()
+                .data_lake_principal_identifier(principal)
+                .build(),
+        )
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(on(|| {
+            format!("Lake Formation permissions of {principal} in catalog {catalog_id}")
+        }))?;
+        for p in page.principal_resource_permissions() {
+            if let Some(g) = to_grant(p, catalog_id) {
+                state.add(g);
+            }
+        }
+    }
+    Ok(state)
+}
+
+/// Apply a fix to a settings document in place; whether anything changed. Every field the fix
+/// does not name is left exactly as read.
+pub fn modify_settings(
+    s: &mut aws_sdk_lakeformation::types::DataLakeSettings,
+    fix: &crate::lfsettings::SettingsFix,
+) -> bool {
+    use crate::lfsettings::{principal_key, CROSS_ACCOUNT_VERSION, IAM_ALLOWED_PRINCIPALS};
+    let mut changed = false;
+    if let Some(admin) = &fix.add_admin {
+        let admins = s.data_lake_admins.get_or_insert_with(Vec::new);
+        let key = principal_key(admin);
+        let present = admins.iter().any(|a| {
+            a.data_lake_principal_identifier()
+                .is_some_and(|id| id == admin || (key.is_some() && principal_key(id) == key))
+        });
+        if !present {
+            admins.push(
+                DataLakePrincipal::builder()
+                    .data_lake_principal_identifier(admin)
+                    .build(),
+            );
+            changed = true;
+        }
+    }
+    if fix.clear_default_permissions {
+        for l in [
+            &mut s.create_database_default_permissions,
+            &mut s.create_table_default_permissions,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let before = l.len();
+            l.retain(|p| {
+                p.principal()
+                    .and_then(|p| p.data_lake_principal_identifier())
+                    != Some(IAM_ALLOWED_PRINCIPALS)
+            });
+            changed |= l.len() != before;
+        }
+    }
+    if let Some(min) = fix.min_cross_account_version {
+        let params = s.parameters.get_or_insert_with(Default::default);
+        let have = params
+            .get(CROSS_ACCOUNT_VERSION)
+            .and_then(|v| v.trim().parse::<u8>().ok());
+        if have.is_none_or(|h| h < min) {
+            params.insert(CROSS_ACCOUNT_VERSION.to_string(), min.to_string());
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Read-modify-write of the data lake settings: GetDataLakeSettings, [`modify_settings`],
+/// PutDataLakeSettings with the whole document (the put replaces every field, so nothing read
+/// may be dropped). `Ok(false)` when the settings already were as the fix wants (no put).
+pub async fn fix_data_lake_settings(
+    client: &Client,
+    catalog_id: &str,
+    fix: &crate::lfsettings::SettingsFix,
+) -> AwsResult<bool> {
+    let out = client
+        .get_data_lake_settings()
+        .catalog_id(catalog_id)
+        .send()
+        .await
+        .map_err(on(|| {
+            format!("Lake Formation data lake settings of {catalog_id}")
+        }))?;
+    let mut s = out
+        .data_lake_settings()
+        .cloned()
+        .unwrap_or_else(|| aws_sdk_lakeformation::types::DataLakeSettings::builder().build());
+    if !modify_settings(&mut s, fix) {
+        return Ok(false);
+    }
+    client
+        .put_data_lake_settings()
+        .catalog_id(catalog_id)
+        .data_lake_settings(s)
+        .send()
+        .await
+        .map_err(on(|| {
+            format!("Lake Formation data lake settings of {catalog_id}")
+        }))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+    use crate::lfsettings::SettingsFix;
+    use aws_sdk_lakeformation::types::{DataLakeSettings, PrincipalPermissions};
+
+    fn principal(id: &str) -> DataLakePrincipal {
+        DataLakePrincipal::builder()
+            .data_lake_principal_identifier(id)
+            .build()
+    }
+
+    fn aws_defaults() -> DataLakeSettings {
+        let all = PrincipalPermissions::builder()
+            .principal(principal("IAM_ALLOWED_PRINCIPALS"))
+            .permissions(Permission::All)
+            .build();
+        DataLakeSettings::builder()
+            .data_lake_admins(principal("arn:aws:iam::111111111111:role/Admin"))
+            .read_only_admins(principal("arn:aws:iam::111111111111:role/Auditor"))
+            .create_database_default_permissions(all.clone())
+            .create_table_default_permissions(all)
+            .parameters("CROSS_ACCOUNT_VERSION", "1")
+            .parameters("SET_CONTEXT", "TRUE")
+            .trusted_resource_owners("333333333333")
+            .allow_external_data_filtering(true)
+            .build()
+    }
+
+    #[test]
+    fn a_fix_changes_only_what_it_names() {
+        let mut s = aws_defaults();
+        let fix = SettingsFix {
+            add_admin: Some("arn:aws:iam::111111111111:role/lw".into()),
+            clear_default_permissions: true,
+            min_cross_account_version: Some(4),
+        };
+        assert!(modify_settings(&mut s, &fix));
+        let admins: Vec<_> = s
+            .data_lake_admins()
+            .iter()
+            .filter_map(|p| p.data_lake_principal_identifier())
+            .collect();
+        assert_eq!(
+            admins,
+            [
+                "arn:aws:iam::111111111111:role/Admin",
+                "arn:aws:iam::111111111111:role/lw"
+            ]
+        );
+        assert!(s.create_database_default_permissions().is_empty());
+        assert!(s.create_table_default_permissions().is_empty());
+        let p = s.parameters().unwrap();
+        assert_eq!(p["CROSS_ACCOUNT_VERSION"], "4");
+        assert_eq!(p["SET_CONTEXT"], "TRUE");
+        assert_eq!(s.read_only_admins().len(), 1);
+        assert_eq!(s.trusted_resource_owners(), ["333333333333"]);
+        assert_eq!(s.allow_external_data_filtering(), Some(true));
+        // Applied again: nothing left to change.
+        assert!(!modify_settings(&mut s, &fix));
+    }
+
+    #[test]
+    fn a_version_is_never_lowered_and_an_admin_with_a_path_counts() {
+        let mut s = aws_defaults();
+        s.parameters
+            .as_mut()
+            .unwrap()
+            .insert("CROSS_ACCOUNT_VERSION".into(), "5".into());
+        s.data_lake_admins
+            .as_mut()
+            .unwrap()
+            .push(principal("arn:aws:iam::111111111111:role/svc/lw"));
+        let fix = SettingsFix {
+            add_admin: Some("arn:aws:iam::111111111111:role/lw".into()),
+            clear_default_permissions: false,
+            min_cross_account_version: Some(4),
+        };
+        assert!(!modify_settings(&mut s, &fix));
+        assert_eq!(s.parameters().unwrap()["CROSS_ACCOUNT_VERSION"], "5");
+        assert_eq!(s.data_lake_admins().len(), 2);
+    }
+}

@@ -21,6 +21,7 @@ pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
+pub mod sts;
 
 use std::error::Error as StdError;
 use std::fmt;

@@ -154,6 +154,9 @@ pub enum Action<X = NoExt> {
         arn: String,
         role_arn: Option<String>,
     },
+    /// Read-modify-write of the account's data lake settings (`fix_lf_settings`): what the fix
+    /// names changes, every other administrator and field is kept.
+    LfFixSettings(crate::lfsettings::SettingsFix),
     /// Put or delete a resource policy of any kind, merged by Sid into the document as it is
     /// right before the write.
     Policy(PolicyWrite),
@@ -205,6 +208,7 @@ impl<X: ExtAction> Action<X> {
             Action::LfGrant(_) => "lakeformation.grant",
             Action::LfRevoke(_) => "lakeformation.revoke",
             Action::LfRegister { .. } => "lakeformation.register_location",
+            Action::LfFixSettings(_) => "lakeformation.put_data_lake_settings",
             Action::Policy(p) => p.kind(),
             Action::CreateLink(_) => "glue.create_resource_link",
             Action::DeleteLink(_) => "glue.delete_resource_link",
@@ -225,6 +229,7 @@ impl<X: ExtAction> Action<X> {
                 Some(r) => format!("{arn} (role {r})"),
                 None => arn.clone(),
             },
+            Action::LfFixSettings(f) => f.describe(),
             Action::Policy(p) => p.target.describe(),
             Action::CreateLink(l) | Action::DeleteLink(l) => l.describe(),
             Action::RamAccept { sender, share, .. } => {
@@ -265,6 +270,7 @@ impl<X: ExtAction> Action<X> {
     pub fn phase(&self) -> Phase {
         match self {
             Action::LfRegister { .. }
+            | Action::LfFixSettings(_)
             | Action::RamAccept { .. }
             | Action::RamCreateShare { .. }
             | Action::DynamoEnablePitr { .. } => Phase::Prepare,
@@ -295,6 +301,10 @@ impl<X: ExtAction> Action<X> {
             ),
             Action::LfRegister { arn, role_arn: Some(r) } => format!(
                 "Register {arn} in Lake Formation with the role {r} (aws lakeformation register-resource --resource-arn {arn} --role-arn {r}); the function's role needs iam:PassRole on it"
+            ),
+            Action::LfFixSettings(f) => format!(
+                "Change the data lake settings by hand ({}): Lake Formation console → Administration; or aws lakeformation get-data-lake-settings, edit, put-data-lake-settings with the whole document. The function's role needs lakeformation:GetDataLakeSettings and lakeformation:PutDataLakeSettings for fix_lf_settings",
+                f.describe()
             ),
             Action::Policy(p) => p.remedy(),
             Action::CreateLink(l) => format!(
@@ -649,6 +659,7 @@ impl<X: ExtAction> Action<X> {
             Action::LfGrant(g) => Action::LfGrant(g),
             Action::LfRevoke(g) => Action::LfRevoke(g),
             Action::LfRegister { arn, role_arn } => Action::LfRegister { arn, role_arn },
+            Action::LfFixSettings(f) => Action::LfFixSettings(f),
             Action::Policy(p) => Action::Policy(p),
             Action::CreateLink(l) => Action::CreateLink(l),
             Action::DeleteLink(l) => Action::DeleteLink(l),

@@ -195,6 +195,18 @@ async fn run_one<X: ExtAction>(
             lakeformation::register_location_as(&aws.lakeformation, arn, role_arn.as_deref()).await,
             exists,
         ),
+        Action::LfFixSettings(f) => {
+            let account = aws.account_id().await?;
+            lakeformation::fix_data_lake_settings(&aws.lakeformation, &account, f)
+                .await
+                .map(|changed| {
+                    if changed {
+                        Done::Applied
+                    } else {
+                        Done::Already
+                    }
+                })
+        }
         Action::Policy(w) => policy_write::apply(aws, w).await,
         Action::CreateLink(Link::Database {
             name,

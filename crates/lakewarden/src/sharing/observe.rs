@@ -220,7 +220,15 @@ pub async fn observe_with_ledger(
         None => None,
     };
 
+    // Account prerequisites (issue 10 §3), from the grants already read: no second ListPermissions.
+    let lf = if databases.is_empty() && gone.is_empty() {
+        None
+    } else {
+        Some(crate::lfsettings::observe(aws, &catalog_id, Some(&permissions)).await)
+    };
+
     Ok(Observed {
+        lf,
         catalog_id,
         region: aws.region.clone(),
         databases,

@@ -71,6 +71,9 @@ pub struct Observed {
     /// The function's ledger (issue 11 §5), when it keeps one: grants are then recorded, and
     /// what it granted to consumers no longer configured is revoked.
     pub ledger: Option<crate::ledger::LedgerRead>,
+    /// The account's Lake Formation prerequisites (`check.lf.*`), read when the run grants or
+    /// revokes anything.
+    pub lf: Option<crate::lfsettings::Prereqs>,
 }
 
 /// Sid of the catalog-policy statement that lets RAM share this catalog's resources.

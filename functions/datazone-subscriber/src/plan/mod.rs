@@ -70,9 +70,7 @@ pub fn locations(cfg: &DataZone) -> Vec<S3Location> {
             });
         }
         for p in &b.prefixes {
-            if let Some(l) = S3Location::parse(&format!("s3://{}/{}", b.bucket, p)) {
-                out.push(l);
-            }
+            out.push(p.in_bucket(&b.bucket));
         }
     }
     out

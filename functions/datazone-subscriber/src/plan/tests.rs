@@ -668,7 +668,10 @@ impl Tap for DataZone {
             .iter()
             .map(|(b, p)| lakewarden::config::DataZoneBucket {
                 bucket: lakewarden::config::BucketName::parse(b).unwrap(),
-                prefixes: p.iter().map(|s| s.to_string()).collect(),
+                prefixes: p
+                    .iter()
+                    .map(|s| lakewarden::config::KeyPrefix::parse(s).unwrap())
+                    .collect(),
             })
             .collect();
         self

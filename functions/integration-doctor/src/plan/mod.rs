@@ -178,7 +178,12 @@ pub fn plan(cfg: &lakewarden::config::Config, scope: &Scope, observed: &Observed
             p
         }
         Observed::Share { database, observed } => {
-            share::plan_share(cfg.producer.as_ref(), database, observed.as_deref())
+            let mut p = share::plan_share(cfg.producer.as_ref(), database, observed.as_deref());
+            // Account prerequisites of the grants (issue 10 §3).
+            if let (Some(producer), Some(obs)) = (cfg.producer.as_ref(), observed.as_deref()) {
+                p.extend(lakewarden::lfsettings::sharing_checks(cfg, producer, obs));
+            }
+            p
         }
         Observed::NotShared {
             integration,

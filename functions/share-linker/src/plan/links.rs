@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lakewarden::arn;
 use lakewarden::config::{Consumer, Link as LinkCfg};
-use lakewarden::lf::{self, LfGrant, LfResource};
+use lakewarden::lf::{self, LfGrant, LfResource, LfState};
 use lakewarden::policy;
 use lakewarden::reconcile::{Action, Link, Plan};
 use serde_json::Value;
@@ -101,12 +101,40 @@ fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
     };
     cfg.links.iter().any(|l| {
         matches(l, &producer, &database)
-            && l.roles.iter().any(|r| r.to_string() == g.principal)
+            && l.roles.iter().any(|r| r.as_str() == g.principal)
             && (cat != obs.account || link_name(l, &database) == db)
     })
 }
 
-/// DESCRIBE on the link and the shared database, the table permissions on all its tables.
+/// What this account may re-grant on `resource`: the permissions it received on it with the
+/// grant option (`ALL` with the grant option covers every one).
+fn grantable_on(received: &LfState, resource: &LfResource, wanted: &[String]) -> Vec<String> {
+    let held: BTreeSet<String> = received
+        .iter()
+        .filter(|g| &g.resource == resource)
+        .flat_map(|g| g.grantable.into_iter())
+        .collect();
+    if held.contains("ALL") {
+        return wanted.to_vec();
+    }
+    wanted
+        .iter()
+        .filter(|p| held.contains(*p))
+        .cloned()
+        .collect()
+}
+
+/// The grants to this account's roles for one linked share, re-granting exactly what the
+/// account received (issue 10 §1; Lake Formation refuses a re-grant of anything the account
+/// does not hold with the grant option: *Granting permissions on Data Catalog resources*,
+/// granting-catalog-permissions.html):
+///
+/// - DESCRIBE on the link (this account's own database);
+/// - DESCRIBE on the shared database, when received with the grant option;
+/// - the table permissions on `TableWildcard` when the account holds the wildcard with the grant
+///   option, otherwise on each table it holds with the grant option (holding every table by name
+///   is not the wildcard: tables created later would not be covered);
+/// - a permission asked for but not held re-grantable is left out, and said why (second value).
 fn role_grants(
     account: &str,
     link: &LinkCfg,
@@ -114,7 +142,111 @@ fn role_grants(
     name: &str,
     producer: &str,
     db: &str,
+    received: &LfState,
+) -> (Vec<LfGrant>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    let wanted: Vec<String> = link
+        .table_permissions
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let database = LfResource::Database {
+        catalog_id: producer.into(),
+        name: db.into(),
+    };
+    let describe_db = grantable_on(received, &database, &["DESCRIBE".to_string()]);
+    if describe_db.is_empty() {
+        missing.push(format!("DESCRIBE on {database}"));
+    }
+    let wildcard = LfResource::TableWildcard {
+        catalog_id: producer.into(),
+        database: db.into(),
+    };
+    let on_wildcard = grantable_on(received, &wildcard, &wanted);
+    let mut tables: Vec<(LfResource, Vec<String>)> = Vec::new();
+    if !on_wildcard.is_empty() {
+        if on_wildcard.len() < wanted.len() {
+            missing.push(format!(
+                "{} on {wildcard}",
+                wanted
+                    .iter()
+                    .filter(|p| !on_wildcard.contains(p))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        tables.push((wildcard, on_wildcard));
+    } else {
+        let named: BTreeSet<LfResource> = received
+            .iter()
+            .map(|g| g.resource)
+            .filter(|r| {
+                matches!(r, LfResource::Table { catalog_id, database, .. }
+                    if catalog_id == producer && database == db)
+            })
+            .collect();
+        for r in named {
+            let perms = grantable_on(received, &r, &wanted);
+            if perms.len() < wanted.len() {
+                missing.push(format!(
+                    "{} on {r}",
+                    wanted
+                        .iter()
+                        .filter(|p| !perms.contains(p))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !perms.is_empty() {
+                tables.push((r, perms));
+            }
+        }
+        if tables.is_empty() {
+            missing.push(format!(
+                "{} on any table of {producer}:{db} (neither all tables nor a named table)",
+                wanted.join(", ")
+            ));
+        }
+    }
+    for role in roles {
+        out.push(LfGrant::new(
+            role,
+            LfResource::Database {
+                catalog_id: account.into(),
+                name: name.into(),
+            },
+            ["DESCRIBE"],
+            false,
+        ));
+        if !describe_db.is_empty() {
+            out.push(LfGrant::new(role, database.clone(), ["DESCRIBE"], false));
+        }
+        for (r, perms) in &tables {
+            out.push(LfGrant::new(role, r.clone(), perms.iter().cloned(), false));
+        }
+    }
+    (out, missing)
+}
+
+/// What the roles hold on a withdrawn share that share-linker may have granted: DESCRIBE on the
+/// link and the database, the table permissions on the wildcard and on every named table of it.
+fn granted_on_share(
+    account: &str,
+    link: &LinkCfg,
+    roles: &[String],
+    name: &str,
+    producer: &str,
+    db: &str,
+    current: &LfState,
 ) -> Vec<LfGrant> {
+    let perms: Vec<String> = link
+        .table_permissions
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     let mut out = Vec::new();
     for role in roles {
         out.push(LfGrant::new(
@@ -284,14 +416,29 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                     continue;
                 }
             }
-            desired_grants.extend(role_grants(
+            let (grants, missing) = role_grants(
                 &obs.account,
                 link,
                 &roles,
                 &name,
                 &producer,
                 &db.name,
-            ));
+                &obs.received,
+            );
+            desired_grants.extend(grants);
+            if !missing.is_empty() && !roles.is_empty() {
+                p.skip_alert(
+                    "lakeformation.grant",
+                    format!("{} on {producer}:{}", roles.join(", "), db.name),
+                    format!(
+                        "this account did not receive with the grant option: {}; Lake Formation lets it re-grant only what it holds with the grant option, so that is not granted",
+                        missing.join("; ")
+                    ),
+                    Some(format!(
+                        "Ask the producer {producer} to share it with this account with the grant option (catalog-sharer: grantable: true), or drop it from the link's table_permissions."
+                    )),
+                );
+            }
             for r in &roles {
                 decided.entry(r.clone()).or_default().insert(name.clone());
             }
@@ -354,34 +501,42 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                 name: name.clone(),
             };
             removals.grants.extend(
-                role_grants(&obs.account, link, &roles, &name, producer, db)
-                    .into_iter()
-                    .filter(|g| !(name_serves_other && g.resource == link_resource))
-                    .filter_map(|g| lf::held(&g, &obs.permissions))
-                    // With a ledger, only what it says share-linker granted (never a person's).
-                    .filter_map(|g| match &ledger {
-                        Some(l) => l
-                            .entry(&ledger::lf_key(&l.function, &g.principal, &g.resource))
-                            .and_then(|e| e.lf_grant())
-                            .and_then(|owned| lf::held(&owned, &obs.permissions))
-                            .and_then(|owned| {
-                                let r = LfGrant {
-                                    permissions: owned
-                                        .permissions
-                                        .intersection(&g.permissions)
-                                        .cloned()
-                                        .collect(),
-                                    grantable: owned
-                                        .grantable
-                                        .intersection(&g.grantable)
-                                        .cloned()
-                                        .collect(),
-                                    ..g
-                                };
-                                (!r.is_empty()).then_some(r)
-                            }),
-                        None => Some(g),
-                    }),
+                granted_on_share(
+                    &obs.account,
+                    link,
+                    &roles,
+                    &name,
+                    producer,
+                    db,
+                    &obs.permissions,
+                )
+                .into_iter()
+                .filter(|g| !(name_serves_other && g.resource == link_resource))
+                .filter_map(|g| lf::held(&g, &obs.permissions))
+                // With a ledger, only what it says share-linker granted (never a person's).
+                .filter_map(|g| match &ledger {
+                    Some(l) => l
+                        .entry(&ledger::lf_key(&l.function, &g.principal, &g.resource))
+                        .and_then(|e| e.lf_grant())
+                        .and_then(|owned| lf::held(&owned, &obs.permissions))
+                        .and_then(|owned| {
+                            let r = LfGrant {
+                                permissions: owned
+                                    .permissions
+                                    .intersection(&g.permissions)
+                                    .cloned()
+                                    .collect(),
+                                grantable: owned
+                                    .grantable
+                                    .intersection(&g.grantable)
+                                    .cloned()
+                                    .collect(),
+                                ..g
+                            };
+                            (!r.is_empty()).then_some(r)
+                        }),
+                    None => Some(g),
+                }),
             );
             for r in &roles {
                 let has = obs

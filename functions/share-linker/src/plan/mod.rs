@@ -41,6 +41,11 @@ pub struct Catalog {
     /// Tables of shared databases that are linked: (producer, database) → tables.
     pub tables: BTreeMap<(String, String), Vec<TableInfo>>,
     pub permissions: LfState,
+    /// Grants this account received on trusted producers' resources (its id, its root or an
+    /// organization / OU as principal), with their grant options: what it may re-grant.
+    pub received: LfState,
+    /// The account's Lake Formation prerequisites (`check.lf.*`).
+    pub lf: Option<lakewarden::lfsettings::Prereqs>,
     /// Current document of each configured role's `lakewarden-share-linker` policy.
     pub role_policies: BTreeMap<String, Option<Value>>,
     /// `Parameters` of this account's databases (lakewarden's marks), by name.
@@ -93,6 +98,17 @@ impl Catalog {
     }
 }
 
+/// Whether a Lake Formation principal stands for this whole account (a grant to it is a grant
+/// the account received): its id, its root, or an organization / OU (which contains it, since
+/// the producer's grant reached it).
+pub fn held_by_account(principal: &str, account: &str) -> bool {
+    principal == account
+        || lakewarden::arn::Arn::parse(principal).is_some_and(|a| {
+            (a.service == "iam" && a.account == account && a.resource == "root")
+                || a.service == "organizations"
+        })
+}
+
 /// The RAM shares the ledger recorded as carrying `producer:database` when share-linker
 /// linked it (live link entries only).
 pub fn recorded_carriers(
@@ -128,6 +144,26 @@ pub fn link_name(link: &Link, database: &str) -> String {
 /// Whether a link entry covers `producer:database`.
 pub fn matches(link: &Link, producer: &str, database: &str) -> bool {
     link.producer == producer && link.database.is_match(database)
+}
+
+/// The `check.lf.*` lines of round 1 (issue 10 §3): share-linker grants only this account's
+/// roles, so the administrator, default-permission and version checks apply (no version beyond
+/// the account's own is needed to receive).
+pub fn lf_checks(cfg: &lakewarden::config::Config, observed: &Observed) -> Plan {
+    match observed {
+        Observed::Catalog(c) => match &c.lf {
+            Some(p) => lakewarden::lfsettings::check(
+                &lakewarden::lfsettings::Needs {
+                    account: c.account.clone(),
+                    ..Default::default()
+                },
+                p,
+                cfg.fix_lf_settings,
+            ),
+            None => Plan::default(),
+        },
+        Observed::Invitations(_) => Plan::default(),
+    }
 }
 
 /// One round's plan.

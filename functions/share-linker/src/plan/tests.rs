@@ -49,8 +49,39 @@ fn shared() -> Catalog {
         )]
         .into(),
         role_policies: [(ROLE.to_string(), None)].into(),
+        received: received(true),
         ..Default::default()
     }
+}
+
+/// What the producer shares with this account, as catalog-sharer does by default: DESCRIBE on the
+/// database and the table permissions on All tables, with the grant option (`wildcard`), or the
+/// same on one table by name.
+fn received(wildcard: bool) -> lakewarden::lf::LfState {
+    let mut r = lakewarden::lf::LfState::default();
+    r.add(LfGrant::new(
+        ME,
+        LfResource::Database {
+            catalog_id: PROD.into(),
+            name: "cur_org".into(),
+        },
+        ["DESCRIBE"],
+        true,
+    ));
+    let tables = if wildcard {
+        LfResource::TableWildcard {
+            catalog_id: PROD.into(),
+            database: "cur_org".into(),
+        }
+    } else {
+        LfResource::Table {
+            catalog_id: PROD.into(),
+            database: "cur_org".into(),
+            name: "legacy_all".into(),
+        }
+    };
+    r.add(LfGrant::new(ME, tables, ["SELECT", "DESCRIBE"], true));
+    r
 }
 
 fn inv(sender: &str, status: &str) -> Invitation {
@@ -506,4 +537,89 @@ fn the_consumer_keys_of_issue_11_are_validated() {
     assert!(e.to_string().contains("buckets[0]"), "{e}");
     let c = parse(&format!("{base}      buckets: [\"payroll-222\"]\n"), "t").unwrap();
     assert_eq!(c.consumer.unwrap().links[0].buckets, vec!["payroll-222"]);
+}
+
+// Lake Formation lets an account re-grant only what it received with the grant option (Lake
+// Formation Developer Guide, "Granting permissions on Data Catalog resources",
+// granting-catalog-permissions.html); holding every table by name is not the All-tables wildcard.
+
+#[test]
+fn named_tables_received_are_re_granted_by_name_never_as_the_wildcard() {
+    let mut obs = shared();
+    obs.received = received(false);
+    let p = plan_catalog(&consumer(""), &obs);
+    let grants = p.grants();
+    assert!(
+        !grants
+            .iter()
+            .any(|g| matches!(g.resource, LfResource::TableWildcard { .. })),
+        "{grants:#?}"
+    );
+    assert!(grants.iter().any(|g| g.resource
+        == LfResource::Table {
+            catalog_id: PROD.into(),
+            database: "cur_org".into(),
+            name: "legacy_all".into()
+        }
+        && g.permissions == ["DESCRIBE".to_string(), "SELECT".to_string()].into()));
+    assert_eq!(grants.len(), 3);
+    assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+}
+
+#[test]
+fn what_was_received_without_the_grant_option_is_skipped_and_alerted() {
+    let mut obs = shared();
+    let mut r = lakewarden::lf::LfState::default();
+    // DESCRIBE re-grantable on the wildcard, SELECT not.
+    r.add(LfGrant {
+        principal: ME.into(),
+        resource: LfResource::TableWildcard {
+            catalog_id: PROD.into(),
+            database: "cur_org".into(),
+        },
+        permissions: ["SELECT".to_string(), "DESCRIBE".to_string()].into(),
+        grantable: ["DESCRIBE".to_string()].into(),
+    });
+    obs.received = r;
+    let p = plan_catalog(&consumer(""), &obs);
+    let grants = p.grants();
+    // DESCRIBE on the link, DESCRIBE on the wildcard; nothing on the database (not received).
+    assert_eq!(grants.len(), 2, "{grants:#?}");
+    assert!(grants
+        .iter()
+        .any(|g| matches!(g.resource, LfResource::TableWildcard { .. })
+            && g.permissions == ["DESCRIBE".to_string()].into()));
+    assert_eq!(p.skipped.len(), 1);
+    assert!(p.skipped[0].reason.contains("SELECT"), "{:?}", p.skipped);
+    assert!(
+        p.skipped[0].reason.contains("DESCRIBE on database"),
+        "{:?}",
+        p.skipped
+    );
+    assert!(p.attention.iter().any(|a| a.contains("grant option")));
+}
+
+#[test]
+fn nothing_received_grants_only_the_link() {
+    let mut obs = shared();
+    obs.received = lakewarden::lf::LfState::default();
+    let p = plan_catalog(&consumer(""), &obs);
+    let grants = p.grants();
+    assert_eq!(grants.len(), 1);
+    assert!(
+        matches!(&grants[0].resource, LfResource::Database { catalog_id, .. } if catalog_id == ME)
+    );
+    assert_eq!(p.skipped.len(), 1);
+}
+
+#[test]
+fn an_account_principal_is_the_account_its_root_or_an_organization() {
+    assert!(held_by_account(ME, ME));
+    assert!(held_by_account(&format!("arn:aws:iam::{ME}:root"), ME));
+    assert!(held_by_account(
+        "arn:aws:organizations::111111111111:organization/o-abc123def4",
+        ME
+    ));
+    assert!(!held_by_account(PROD, ME));
+    assert!(!held_by_account(ROLE, ME));
 }
