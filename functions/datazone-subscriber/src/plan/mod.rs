@@ -153,6 +153,50 @@ pub(crate) fn report_status(
 
 /// The whole plan of a run: one part per environment and per grant (each grant its own unit,
 /// so that a failure of one never turns another's GRANTED into GRANT_FAILED).
+/// What this run's grants need of the account: the configured databases of an environment, the
+/// subscribed table of a grant in this account's catalog. Grants go to roles of this account only,
+/// so no cross-account version is needed.
+pub fn lf_needs(observed: &Observed) -> lakewarden::lfsettings::Needs {
+    use lakewarden::lfsettings::{Needs, Shared};
+    let mut n = Needs::default();
+    for item in &observed.items {
+        match item {
+            Item::Environment(o) => {
+                n.account = o.account.clone();
+                for d in &o.databases_present {
+                    n.shared.push(Shared {
+                        database: d.to_string(),
+                        tables: None,
+                        hybrid: false,
+                    });
+                }
+            }
+            Item::Grant(o) => {
+                n.account = o.account.clone();
+                if o.catalog == o.account {
+                    n.shared.push(Shared {
+                        database: o.database.clone(),
+                        tables: Some([o.table_name.clone()].into()),
+                        hybrid: false,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    n.shared.sort();
+    n.shared.dedup();
+    n
+}
+
+/// The `check.lf.*` lines of a run that grants (nothing when no prerequisites were read).
+pub fn lf_checks(cfg: &lakewarden::config::Config, observed: &Observed) -> DzPlan {
+    match &observed.lf {
+        Some(p) => lakewarden::lfsettings::check(&lf_needs(observed), p, cfg.fix_lf_settings),
+        None => DzPlan::default(),
+    }
+}
+
 pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
     let mut p = DzPlan::default();
     for item in &observed.items {

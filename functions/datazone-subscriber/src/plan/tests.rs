@@ -1084,6 +1084,7 @@ fn one_grants_failure_never_fails_another_grant_of_the_same_run() {
         &cfg(""),
         &Observed {
             items: vec![Item::Grant(Box::new(a)), Item::Grant(Box::new(b))],
+            lf: None,
         },
     );
     let units: std::collections::BTreeSet<Option<String>> =
