@@ -55,11 +55,16 @@ fn ctx_with(acct: &Account, config: &str, retries: RetryConfig) -> Ctx {
 /// Random faults for one account while alive.
 struct Faults {
     id: u64,
+    server: &'static Moto,
 }
 
 impl Faults {
     fn on(account: &str, seed: u64) -> Faults {
-        let (status, body) = moto().http(
+        Faults::on_server(moto(), account, seed)
+    }
+
+    fn on_server(server: &'static Moto, account: &str, seed: u64) -> Faults {
+        let (status, body) = server.http(
             "POST",
             "/lakewarden-test/faults/random",
             &json!({"rate": RATE, "seed": seed, "accounts": [account]}).to_string(),
@@ -68,12 +73,15 @@ impl Faults {
         let v: Value = serde_json::from_str(&body).unwrap();
         Faults {
             id: v["id"].as_u64().unwrap(),
+            server,
         }
     }
 
     /// (requests seen, faults injected by service.code)
     fn stats(&self) -> (u64, BTreeMap<String, u64>) {
-        let (_, body) = moto().http("GET", "/lakewarden-test/faults/random", "");
+        let (_, body) = self
+            .server
+            .http("GET", "/lakewarden-test/faults/random", "");
         let v: Value = serde_json::from_str(&body).unwrap();
         let me = v["scopes"]
             .as_array()
@@ -94,7 +102,7 @@ impl Faults {
 
 impl Drop for Faults {
     fn drop(&mut self) {
-        moto().http(
+        self.server.http(
             "DELETE",
             "/lakewarden-test/faults/random",
             &json!({"id": self.id}).to_string(),
@@ -806,6 +814,14 @@ trait World: Sized {
     }
     /// Checks on the converged world beyond equality with the twin.
     async fn check(&self, _converged_run: &Report) {}
+    /// The local AWS this world lives in.
+    fn server(&self) -> &'static Moto {
+        moto()
+    }
+    /// Alerts published in the function's account so far.
+    async fn alerts_sent(&self) -> usize {
+        self.server().sent_notifications(&self.account().id).len()
+    }
 }
 
 fn pairs<'a>(v: &'a [(String, &'static str)]) -> Vec<(&'a str, &'static str)> {
@@ -816,7 +832,7 @@ async fn twin_case<W: World>(size: usize, seed: u64, rough: usize, max_runs: usi
     let (twin, faulty) = tokio::join!(W::make(size), W::make(size));
     let (twin_ids, ids) = (twin.ids(), faulty.ids());
     let (twin_ids, ids) = (pairs(&twin_ids), pairs(&ids));
-    let twin_alerts_before = moto().sent_notifications(&twin.account().id).len();
+    let twin_alerts_before = twin.alerts_sent().await;
     let ref1 = twin.run(deployed_retries()).await;
     let expected = failure_keys(report_of(0, &ref1), &twin_ids);
     let ref2 = twin.run(deployed_retries()).await;
@@ -835,10 +851,10 @@ async fn twin_case<W: World>(size: usize, seed: u64, rough: usize, max_runs: usi
     }
     let twin_state = twin.state().await;
     // Alerts a fault-free run sends anyway (needs-attention findings): per run.
-    let twin_alerts = moto().sent_notifications(&twin.account().id).len() - twin_alerts_before;
+    let twin_alerts = twin.alerts_sent().await - twin_alerts_before;
 
-    let alerts_before = moto().sent_notifications(&faulty.account().id).len();
-    let faults = Faults::on(&faulty.account().id, seed);
+    let alerts_before = faulty.alerts_sent().await;
+    let faults = Faults::on_server(faulty.server(), &faulty.account().id, seed);
     let results = reconcile_under_faults(rough, max_runs, &expected, &ids, |r| {
         faulty.run(if r {
             RetryConfig::disabled()
@@ -887,7 +903,7 @@ async fn twin_case<W: World>(size: usize, seed: u64, rough: usize, max_runs: usi
     faulty.check(report_of(0, &check)).await;
     // Every failed run alerted, unless SNS itself was faulted.
     let failed_runs = results.iter().filter(|r| r.is_err()).count();
-    let alerts = moto().sent_notifications(&faulty.account().id).len() - alerts_before;
+    let alerts = faulty.alerts_sent().await - alerts_before;
     if !injected.keys().any(|k| k.starts_with("sns.")) {
         assert!(
             alerts >= failed_runs,
@@ -1087,6 +1103,7 @@ async fn table_exporter_converges_under_20_percent_faults_with_deployed_retries(
 
 // --- integration-monitor: integration transitions published once to EventBridge.
 
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
 struct Monitor {
     source: Account,
     target: Account,
@@ -1173,6 +1190,7 @@ impl World for Monitor {
 const ZETL_TABLE: &str = "cm-kasama-test-transactions";
 const ZETL_DB: &str = "cm_kasama_zero_etl_db";
 
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
 struct Zetl {
     source: Account,
     target: Account,
@@ -1228,6 +1246,7 @@ impl Zetl {
 }
 
 /// The source side: the DynamoDB table's resource policy and PITR.
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
 struct DoctorSource(Zetl);
 
 impl World for DoctorSource {
@@ -1430,6 +1449,260 @@ async fn integration_doctor_target_converges_under_20_percent_faults_with_deploy
     twin_case::<DoctorTarget>(1, 72, 0, 3).await;
 }
 
+// --- datazone-subscriber: an environment's role and a pending subscription grant, fulfilled
+// by the scheduled reconcile. Its own server: moto with AWS managed policies (the real
+// AmazonDataZoneEnvironmentRolePermissionsBoundary).
+
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
+static DZ_SERVER: std::sync::OnceLock<Moto> = std::sync::OnceLock::new();
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
+fn dz_server() -> &'static Moto {
+    DZ_SERVER.get_or_init(|| start_moto(&["--managed-policies"]))
+}
+
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
+struct DataZone {
+    acct: Account,
+    domain: String,
+    bucket: String,
+    role: String,
+    topic: String,
+    /// SQS queue subscribed to the alert topic (moto's state dump is slow with managed policies).
+    alerts: String,
+    seen_alerts: std::cell::Cell<usize>,
+}
+
+#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
+fn dz_put(kind: &str, item: Value) {
+    let (code, body) = dz_server().http(
+        "POST",
+        "/lakewarden-test/datazone/put",
+        &json!({"kind": kind, "item": item}).to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+}
+
+impl World for DataZone {
+    const NAME: &'static str = "datazone-subscriber";
+
+    async fn make(_: usize) -> Self {
+        let acct = account_on(dz_server(), &new_account_id()).await;
+        let domain = format!("dzd_{}", acct.id);
+        let bucket = acct.bucket("sales-raw").await;
+        let topic = acct.topic("lakewarden-alerts").await;
+        acct.iam()
+            .create_role()
+            .role_name("datazone_usr_env1")
+            .assume_role_policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+                .to_string(),
+            )
+            .permissions_boundary(
+                "arn:aws:iam::aws:policy/AmazonDataZoneEnvironmentRolePermissionsBoundary",
+            )
+            .send()
+            .await
+            .unwrap();
+        let role = format!("arn:aws:iam::{}:role/datazone_usr_env1", acct.id);
+        acct.database("cm_kasama_sales", None).await;
+        acct.parquet_table(
+            "cm_kasama_sales",
+            "orders",
+            &format!("s3://{bucket}/order/orders/"),
+        )
+        .await;
+        dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
+        dz_put(
+            "environment",
+            json!({"id": "env1", "domainId": domain, "projectId": "prj1",
+            "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
+        );
+        dz_put(
+            "subscription-target",
+            json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
+            "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
+        );
+        dz_put(
+            "listing",
+            json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
+            "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": acct.id}),
+        );
+        dz_put(
+            "subscription-grant",
+            json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
+            "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
+        );
+        let name = format!("alerts-{}", acct.id);
+        let alerts = acct
+            .sqs()
+            .create_queue()
+            .queue_name(&name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string();
+        acct.sns()
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol("sqs")
+            .endpoint(format!("arn:aws:sqs:{REGION}:{}:{name}", acct.id))
+            .send()
+            .await
+            .unwrap();
+        DataZone {
+            acct,
+            domain,
+            bucket,
+            role,
+            topic,
+            alerts,
+            seen_alerts: std::cell::Cell::new(0),
+        }
+    }
+
+    fn account(&self) -> &Account {
+        &self.acct
+    }
+
+    fn ids(&self) -> Vec<(String, &'static str)> {
+        vec![(self.acct.id.clone(), "ACCOUNT")]
+    }
+
+    fn server(&self) -> &'static Moto {
+        dz_server()
+    }
+
+    async fn alerts_sent(&self) -> usize {
+        loop {
+            let r = self
+                .acct
+                .sqs()
+                .receive_message()
+                .queue_url(&self.alerts)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            if r.messages().is_empty() {
+                return self.seen_alerts.get();
+            }
+            for m in r.messages() {
+                self.seen_alerts.set(self.seen_alerts.get() + 1);
+                self.acct
+                    .sqs()
+                    .delete_message()
+                    .queue_url(&self.alerts)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn run(&self, retries: RetryConfig) -> Result<Report, HandlerError> {
+        let cfg = format!(
+            "alerts: {{ topic_arn: \"{}\" }}\ndatazone:\n  domains: [\"{}\"]\n  buckets: [{{ bucket: {}, prefixes: [\"order/\"] }}]\n  databases: [cm_kasama_sales]\n  fulfil_targets: [tgt1]\n",
+            self.topic, self.domain, self.bucket
+        );
+        datazone_subscriber::handle(
+            &ctx_with(&self.acct, &cfg, retries),
+            scheduled_event(&self.acct.id),
+        )
+        .await
+    }
+
+    async fn state(&self) -> Value {
+        let ids = self.ids();
+        let ids = pairs(&ids);
+        let iam = self.acct.iam();
+        let names = iam
+            .list_role_policies()
+            .role_name("datazone_usr_env1")
+            .send()
+            .await
+            .expect("role policies");
+        let mut inline = BTreeMap::new();
+        for n in names.policy_names() {
+            let doc = iam
+                .get_role_policy()
+                .role_name("datazone_usr_env1")
+                .policy_name(n)
+                .send()
+                .await
+                .expect("role policy");
+            let v: Value = serde_json::from_str(&lakewarden::aws::iam::decode_document(
+                doc.policy_document(),
+            ))
+            .unwrap();
+            inline.insert(n.to_string(), statements(Some(&v), &ids));
+        }
+        let boundary = iam
+            .get_role()
+            .role_name("datazone_usr_env1")
+            .send()
+            .await
+            .unwrap()
+            .role()
+            .and_then(|r| r.permissions_boundary())
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(|a| normalize(a, &ids));
+        let perms = self
+            .acct
+            .lakeformation()
+            .list_permissions()
+            .catalog_id(&self.acct.id)
+            .send()
+            .await
+            .expect("permissions");
+        let mut grants: Vec<String> = perms
+            .principal_resource_permissions()
+            .iter()
+            .filter(|p| {
+                p.principal()
+                    .and_then(|x| x.data_lake_principal_identifier())
+                    == Some(self.role.as_str())
+            })
+            .map(|p| {
+                let mut perms: Vec<&str> = p.permissions().iter().map(|x| x.as_str()).collect();
+                perms.sort();
+                normalize(&format!("{:?} {perms:?}", p.resource()), &ids)
+            })
+            .collect();
+        grants.sort();
+        let (code, body) = dz_server().http(
+            "POST",
+            "/lakewarden-test/datazone/get",
+            &json!({"kind": "subscription-grant", "domainId": self.domain, "id": "grt1"})
+                .to_string(),
+        );
+        assert_eq!(code, 200, "{body}");
+        let g: Value = serde_json::from_str(&body).unwrap();
+        let history: Vec<String> = g["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        json!({"inline_policies": inline, "boundary": boundary, "role_grants": grants,
+               "grant_status": history.last(),
+               "times_granted": history.iter().filter(|s| *s == "GRANTED").count()})
+    }
+
+    fn unique(&self) -> &'static [&'static str] {
+        &["role_grants"]
+    }
+
+    async fn check(&self, _converged_run: &Report) {
+        let st = self.state().await;
+        assert_eq!(st["grant_status"], "GRANTED", "{st}");
+        assert_eq!(st["times_granted"], 1, "{st}");
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // `make test-faults`: bigger catalogs, several seeds, and runs without SDK retries (every injected
 // fault reaches the function: failures must be reported; the partly applied state they leave must
@@ -1485,6 +1758,19 @@ mod heavy {
             twin_case::<DoctorSource>(1, seed, 0, 3).await;
             twin_case::<DoctorTarget>(1, seed, 0, 3).await;
         }
+    }
+
+    #[tokio::test]
+    async fn datazone_subscriber_converges_under_20_percent_faults_with_deployed_retries() {
+        twin_case::<DataZone>(1, 81, 0, 3).await;
+    }
+
+    #[tokio::test]
+    async fn datazone_subscriber_several_seeds_and_without_retries() {
+        for seed in [141, 142, 143] {
+            twin_case::<DataZone>(1, seed, 0, 3).await;
+        }
+        twin_case::<DataZone>(1, 144, 5, 3).await;
     }
 
     #[tokio::test]
