@@ -273,9 +273,16 @@ fn granted_on_share(
                 catalog_id: producer.into(),
                 database: db.into(),
             },
-            link.table_permissions.iter().cloned(),
+            perms.iter().cloned(),
             false,
         ));
+        for g in current.iter().filter(|g| {
+            &g.principal == role
+                && matches!(&g.resource, LfResource::Table { catalog_id, database, .. }
+                    if catalog_id == producer && database == db)
+        }) {
+            out.push(LfGrant::new(role, g.resource, perms.iter().cloned(), false));
+        }
     }
     out
 }
