@@ -3,6 +3,11 @@
 //! Every policy lakewarden writes is read back and measured the way AWS counts it (S3, Glue:
 //! bytes; IAM: characters without white space) — or, when it cannot fit, the action fails with a
 //! remedy naming what to change and the document reads back exactly as it was.
+//!
+//! Covered: catalog-sharer (bucket policies; the Data Catalog policy), share-linker (consumer
+//! roles' inline policy, with the role's other inline policies counted), datazone-subscriber
+//! (the environment role filled by subscriptions) and integration-doctor (source table policy,
+//! target catalog policy, target role trust policy).
 
 use lakewarden::report::{ActionReport, Report};
 use lakewarden::runtime::HandlerError;
@@ -13,6 +18,7 @@ const ORG: &str = "arn:aws:organizations::111111111111:organization/o-abc123def4
 const S3_LIMIT: usize = 20 * 1024;
 const IAM_ROLE_LIMIT: usize = 10_240;
 const GLUE_LIMIT: usize = 10 * 1024;
+const TRUST_LIMIT: usize = 2_048;
 
 fn iam_size(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
@@ -156,18 +162,18 @@ async fn catalog_sharer_500_tables_under_the_database_location_share_one_prefix(
 
 #[tokio::test]
 async fn catalog_sharer_many_databases_in_one_bucket_fail_cleanly_and_write_nothing() {
-    // 250 databases × 2 tables, each database at its own prefix of one bucket: one statement
-    // pair per database does not fit in 20 KB, and there is nothing to compact.
+    // 100 databases × 5 tables, each database at its own prefix of one bucket: its statements
+    // for 100 databases do not fit in 20 KB, and there is nothing to compact.
     let acct = fresh_account().await;
     let bucket = acct.bucket("lake").await;
     let topic = acct.topic("alerts").await;
     let mut set = tokio::task::JoinSet::new();
-    for d in 0..250 {
+    for d in 0..100 {
         let (a, b) = (acct.clone(), bucket.clone());
         set.spawn(async move {
             let db = format!("db{d:03}");
             a.database(&db, Some(&format!("s3://{b}/{db}/"))).await;
-            for t in 0..2 {
+            for t in 0..5 {
                 a.parquet_table(&db, &format!("t{t}"), &format!("s3://{b}/{db}/t{t}/"))
                     .await;
             }
@@ -191,7 +197,7 @@ async fn catalog_sharer_many_databases_in_one_bucket_fail_cleanly_and_write_noth
     let cfg = sharer_config(&topic, &consumer, &role, "");
     let r = report(catalog_sharer::handle(&acct.ctx(&cfg), scheduled_event(&acct.id)).await);
 
-    // The bucket policy fails, alone: the 1,000 grants are made.
+    // The bucket policy fails, alone: the grants are made.
     let f = failed(&r, "s3.put_bucket_policy");
     assert_eq!(f.len(), 1, "{:#?}", r.failures());
     assert_eq!(r.failures().len(), 1, "{:#?}", r.failures());
@@ -579,4 +585,150 @@ async fn datazone_subscriptions_fill_the_environment_role_up_to_its_limit_and_no
         let remedy = a.remedy.as_deref().unwrap_or_default();
         assert!(remedy.contains("managed policy"), "{remedy}");
     }
+}
+
+// ---------------------------------------------------------------- integration-doctor
+
+/// The largest `doc(n)` whose size (by `measure`) stays within `limit`.
+fn fill(limit: usize, measure: impl Fn(&str) -> usize, doc: impl Fn(usize) -> String) -> String {
+    let mut n = 1;
+    while measure(&doc(n + 1)) <= limit {
+        n += 1;
+    }
+    doc(n)
+}
+
+#[tokio::test]
+async fn integration_doctor_leaves_full_documents_as_they_are_and_says_why() {
+    // Both sides of a zero-ETL integration whose documents are already full of other people's
+    // statements: the source table's resource policy (DynamoDB, 20 KB with white space), the
+    // target catalog policy (Glue, 10 KB) and the target role's trust policy (IAM, 2,048).
+    const TABLE: &str = "orders";
+    const DB: &str = "zero_etl_db";
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.ddb_table(TABLE, "id").await;
+    let table_arn = format!("arn:aws:dynamodb:{REGION}:{}:table/{TABLE}", source.id);
+    let bucket = target.bucket("zetl").await;
+    target.database(DB, None).await;
+    let roots = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| format!("arn:aws:iam::{:012}:root", 300_000_000_000u64 + i as u64))
+            .collect()
+    };
+    let trust = fill(TRUST_LIMIT - 40, iam_size, |n| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "Partners", "Effect": "Allow",
+            "Principal": {"AWS": roots(n)}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    });
+    target
+        .iam()
+        .create_role()
+        .role_name("zetl-target")
+        .assume_role_policy_document(&trust)
+        .send()
+        .await
+        .unwrap();
+    let catalog = fill(GLUE_LIMIT - 60, str::len, |n| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "PartnerRead", "Effect": "Allow",
+            "Principal": {"AWS": roots(n)}, "Action": "glue:GetTable",
+            "Resource": format!("arn:aws:glue:{REGION}:{}:table/*/*", target.id)}]})
+        .to_string()
+    });
+    target
+        .glue()
+        .put_resource_policy()
+        .policy_in_json(&catalog)
+        .send()
+        .await
+        .unwrap();
+    let table_policy = fill(S3_LIMIT - 60, str::len, |n| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "PartnerRead", "Effect": "Allow",
+            "Principal": {"AWS": roots(n)}, "Action": "dynamodb:GetItem", "Resource": table_arn}]})
+        .to_string()
+    });
+    source
+        .dynamodb()
+        .put_resource_policy()
+        .resource_arn(&table_arn)
+        .policy(&table_policy)
+        .send()
+        .await
+        .unwrap();
+    source
+        .create_integration("orders-to-lake", TABLE, &target.id, DB)
+        .await;
+    let (topic_s, topic_t) = (source.topic("alerts").await, target.topic("alerts").await);
+
+    let source_cfg = format!(
+        "alerts: {{ topic_arn: \"{topic_s}\" }}\nintegrations:\n  fix: true\n  sources: [{{ table: {TABLE}, allowed_target_accounts: [\"{}\"] }}]\n",
+        target.id
+    );
+    let r = report(
+        integration_doctor::handle(&source.ctx(&source_cfg), scheduled_event(&source.id)).await,
+    );
+    let errors: Vec<String> = r
+        .failures()
+        .iter()
+        .map(|a| a.error.clone().unwrap_or_default())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("AWS allows 20480")),
+        "{:#?}",
+        r.failures()
+    );
+    let now = source
+        .dynamodb()
+        .get_resource_policy()
+        .resource_arn(&table_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(now.policy(), Some(table_policy.as_str()));
+
+    let target_cfg = format!(
+        "alerts: {{ topic_arn: \"{topic_t}\" }}\nintegrations:\n  fix: true\n  targets: [{{ database: {DB}, allowed_source_accounts: [\"{}\"], target_role_arn: \"arn:aws:iam::{}:role/zetl-target\", bucket: {bucket} }}]\n",
+        source.id, target.id
+    );
+    let r = report(
+        integration_doctor::handle(&target.ctx(&target_cfg), scheduled_event(&target.id)).await,
+    );
+    let failures = r.failures();
+    let with = |needle: &str| {
+        failures
+            .iter()
+            .find(|a| a.error.as_deref().is_some_and(|e| e.contains(needle)))
+            .unwrap_or_else(|| panic!("no failure says {needle}: {failures:#?}"))
+    };
+    let glue = with(&format!("AWS allows {GLUE_LIMIT}"));
+    assert!(
+        glue.remedy
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Glue's 10240 bytes"),
+        "{glue:#?}"
+    );
+    let trust_failure = with(&format!("AWS allows {TRUST_LIMIT}"));
+    assert!(
+        trust_failure
+            .remedy
+            .as_deref()
+            .unwrap_or_default()
+            .contains("organization condition"),
+        "{trust_failure:#?}"
+    );
+    // Nothing was written to either document.
+    let now = target.glue().get_resource_policy().send().await.unwrap();
+    assert_eq!(now.policy_in_json(), Some(catalog.as_str()));
+    let role = target
+        .iam()
+        .get_role()
+        .role_name("zetl-target")
+        .send()
+        .await
+        .unwrap();
+    let now = lakewarden::aws::iam::decode_document(
+        role.role().unwrap().assume_role_policy_document().unwrap(),
+    );
+    assert_eq!(now, trust);
 }
