@@ -468,3 +468,25 @@ async fn many_databases_are_a_tenth_as_many_batches_of_hints() {
         Some(SCALE.to_string())
     );
 }
+
+/// `lakewarden plan catalog-sharer` on a configuration with a fan-out queue shows what the
+/// schedule's reconcile would change (the grants), not the messages it would enqueue.
+#[tokio::test]
+async fn lakewarden_plan_shows_the_reconcile_not_the_enqueueing() {
+    let w = world().await;
+    let ctx = w.acct.ctx(&w.config("dry_run: true\n"));
+    let r =
+        lakewarden_cli::plan::handle(catalog_sharer::FUNCTION, &ctx, scheduled_event(&w.acct.id))
+            .await
+            .expect("a known function")
+            .expect("plan");
+    assert_eq!(count(&r, "sqs.send_message_batch", Outcome::Planned), 0);
+    // Per database: the database grant and the All-tables grant.
+    assert_eq!(
+        count(&r, "lakeformation.grant", Outcome::Planned),
+        2 * w.good.len(),
+        "{r:#?}"
+    );
+    assert_eq!(r.writes, 0, "{:?}", r.api_operations);
+    assert!(w.receive_all().await.is_empty());
+}

@@ -31,7 +31,8 @@ pub async fn handle(
     event: Value,
 ) -> Option<Result<Report, HandlerError>> {
     Some(match function {
-        catalog_sharer::FUNCTION => catalog_sharer::handle(ctx, event).await,
+        // Without the fan-out: the plan of the reconcile itself, not of the enqueueing.
+        catalog_sharer::FUNCTION => catalog_sharer::fanout::handle_without_fanout(ctx, event).await,
         share_linker::FUNCTION => share_linker::handle(ctx, event).await,
         datazone_subscriber::FUNCTION => datazone_subscriber::handle(ctx, event).await,
         table_exporter::FUNCTION => table_exporter::handle(ctx, event).await,

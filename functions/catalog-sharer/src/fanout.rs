@@ -124,6 +124,13 @@ pub async fn invoke(ctx: &Ctx, event: Value) -> Result<Response, HandlerError> {
     }
 }
 
+/// [`crate::handle`] without the fan-out: a schedule reconciles every configured database in this
+/// invocation. What `lakewarden plan` runs, so that it shows the grants and statements a
+/// schedule would repair, not the messages it would enqueue.
+pub async fn handle_without_fanout(ctx: &Ctx, event: Value) -> Result<Report, HandlerError> {
+    reconcile::run(&CatalogSharer, ctx, event).await
+}
+
 /// Whether the event is one SQS record of the fan-out (whose run is part of the schedule).
 pub fn is_record(event: &Value) -> bool {
     event.get("eventSource").and_then(Value::as_str) == Some(SQS_SOURCE)
