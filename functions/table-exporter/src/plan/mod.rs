@@ -12,13 +12,13 @@
 pub mod destinations;
 pub mod exports;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use lakewarden::aws::dynamodb::ExportInfo;
 use lakewarden::aws::AwsError;
 use lakewarden::config::{default_state_table, Config, Export};
-use lakewarden::reconcile::Plan;
+use lakewarden::reconcile::{Action, Plan};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -106,9 +106,40 @@ pub fn plan(cfg: &Config, at: &DateTime<Utc>, obs: &Observed) -> Plan<Ext> {
     }
     if let Some(exports) = &cfg.exports {
         let table = state_table(cfg);
+        let enables = |p: &Plan<Ext>| {
+            p.actions()
+                .filter_map(|a| match a {
+                    Action::DynamoEnablePitr { table } => Some(table.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        // PITR that one export of a table turns on (`fix_pitr`) is on for the table's other
+        // exports too: PITR is enabled before the exports start, so they export in this run
+        // rather than on a redelivery of the same schedule (found by the convergence property,
+        // tests/converge_props.rs).
+        let enabled: BTreeSet<String> = exports
+            .iter()
+            .filter_map(|e| match obs.exports.get(&state_key(e)) {
+                Some(Ok(o)) => Some(enables(&plan_export(e, &table, o, at, &obs.account))),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         for e in exports {
             match obs.exports.get(&state_key(e)) {
-                Some(Ok(o)) => p.extend(plan_export(e, &table, o, at, &obs.account)),
+                Some(Ok(o)) => {
+                    let own = plan_export(e, &table, o, at, &obs.account);
+                    if !o.pitr && enabled.contains(e.table.as_str()) && enables(&own).is_empty() {
+                        let on = ExportObserved {
+                            pitr: true,
+                            ..o.clone()
+                        };
+                        p.extend(plan_export(e, &table, &on, at, &obs.account));
+                    } else {
+                        p.extend(own);
+                    }
+                }
                 Some(Err(f)) => read_failure(&mut p, e, &table, f),
                 None => p.skip(
                     "dynamodb.export_table",
