@@ -406,6 +406,12 @@ pub async fn apply(aws: &Aws, w: &PolicyWrite) -> AwsResult<Done> {
             return Ok(Done::Applied);
         }
         // Another writer got in between: merge once more into what is there now.
+        tracing::warn!(
+            policy = %w.target.describe(),
+            ours_intact,
+            theirs_same,
+            "another writer changed the policy while lakewarden wrote it; merging again"
+        );
     }
     Err(last_err.unwrap_or_else(|| {
         AwsError::local(
