@@ -385,7 +385,7 @@ fn check_perms(out: &mut Vec<String>, at: &str, perms: &[LfPermission]) {
 }
 
 fn check_arn(out: &mut Vec<String>, at: &str, arn: &str, service: &str) {
-    if !crate::arn::Arn::parse(arn).is_some_and(|a| a.service == service) {
+    if crate::arn::Arn::parse(arn).is_none_or(|a| a.service != service) {
         out.push(format!(
             "{at}: `{}` is not an ARN of service `{service}`",
             crate::config_types::quoted(arn)

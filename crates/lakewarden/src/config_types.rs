@@ -361,7 +361,7 @@ string_newtype!(
 impl IamArn {
     /// The account of the ARN (empty when the ARN names none).
     pub fn account(&self) -> &str {
-        self.0.splitn(6, ':').nth(4).unwrap_or_default()
+        self.0.split(':').nth(4).unwrap_or_default()
     }
 }
 
