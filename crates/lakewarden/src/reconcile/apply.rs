@@ -166,6 +166,14 @@ fn held_back<X: ExtAction>(
     for (i, s) in plan.steps.iter().enumerate() {
         if s.removals() > 0 {
             let (kind, target) = s.label();
+            // A unit (e.g. one DataZone subscription grant) whose removal was held back is not
+            // reported done (REVOKED is downgraded to REVOKE_FAILED with this reason).
+            if let Some(unit) = &s.unit {
+                state
+                    .first_error_of
+                    .entry(unit.clone())
+                    .or_insert_with(|| format!("{kind} {target}: {why}"));
+            }
             report.push_skipped(
                 &kind,
                 target,
@@ -583,9 +591,11 @@ mod tests {
         let removals = |max: usize| {
             let mut p: Plan<Mark> = Plan::default();
             p.push_ext(Mark(9));
+            let mut unit: Plan<Mark> = Plan::default();
             for i in 0..3 {
-                p.push_removal(Action::Ext(Mark(i)), 1);
+                unit.push_removal(Action::Ext(Mark(i)), 1);
             }
+            p.extend_unit("grant-1", unit);
             p.max_removals = Some(max);
             p
         };
@@ -598,6 +608,8 @@ mod tests {
             assert!(!st.scratch.contains_key("m0"), "nothing removed");
             assert!(st.attention[0].contains("max_removals_per_run"));
             assert!(st.first_error.is_some());
+            // The unit is not reported done (a DataZone REVOKED would be downgraded).
+            assert!(st.first_error_of["grant-1"].contains("max_removals_per_run"));
             // What is not a removal still runs.
             assert_eq!(st.scratch.contains_key("m9"), !dry_run);
             assert!(!r.incomplete);
