@@ -120,6 +120,43 @@ pub fn role_statements(t: &IntegrationTarget, o: &Diagnosis) -> Vec<Value> {
     ]
 }
 
+/// The role's identity statements for every configured target that uses it: one statement per
+/// Sid holding the resources of all of them. A role shared by two targets used to get one
+/// target's statements, then the other's, on every run (found by the convergence property,
+/// tests/converge_props.rs).
+pub fn role_statements_for(cfg: &Integrations, role: &str, o: &Diagnosis) -> Vec<Value> {
+    let list = |v: &Value| match v {
+        Value::Array(a) => a.clone(),
+        v => vec![v.clone()],
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for t in cfg
+        .targets
+        .iter()
+        .filter(|t| t.target_role_arn.as_str() == role)
+    {
+        for s in role_statements(t, o) {
+            match out.iter_mut().find(|x| x["Sid"] == s["Sid"]) {
+                Some(x) => {
+                    let mut res = list(&x["Resource"]);
+                    for r in list(&s["Resource"]) {
+                        if !res.contains(&r) {
+                            res.push(r);
+                        }
+                    }
+                    x["Resource"] = if res.len() == 1 {
+                        res.remove(0)
+                    } else {
+                        Value::Array(res)
+                    };
+                }
+                None => out.push(s),
+            }
+        }
+    }
+    out
+}
+
 /// What the target role must be allowed: (action, a resource to test it on, how to name that
 /// resource to a person).
 fn role_requirements(t: &IntegrationTarget, o: &Diagnosis) -> Vec<(String, String, String)> {
@@ -228,7 +265,13 @@ fn catalog_check(cfg: &Integrations, t: &IntegrationTarget, o: &Diagnosis) -> Ch
     )
 }
 
-fn role_checks(t: &IntegrationTarget, obs: &TargetObs, o: &Diagnosis, out: &mut Vec<Check>) {
+fn role_checks(
+    cfg: &Integrations,
+    t: &IntegrationTarget,
+    obs: &TargetObs,
+    o: &Diagnosis,
+    out: &mut Vec<Check>,
+) {
     let rt = format!("role {}", t.target_role_arn);
     let Some(role) = &obs.role else {
         out.push(check(
@@ -308,7 +351,7 @@ fn role_checks(t: &IntegrationTarget, obs: &TargetObs, o: &Diagnosis, out: &mut 
         },
         obs.our_role_policy.as_ref(),
         Ownership::prefix(SID_PREFIX),
-        role_statements(t, o),
+        role_statements_for(cfg, &t.target_role_arn, o),
     );
     let verdict = match write {
         Some(w)
@@ -402,6 +445,6 @@ pub fn target_checks(
         ),
     });
 
-    role_checks(t, obs, o, &mut out);
+    role_checks(cfg, t, obs, o, &mut out);
     out
 }
