@@ -701,6 +701,37 @@ mod tests {
     }
 
     #[test]
+    fn the_state_table_and_the_removal_caps_are_configured_per_function() {
+        use crate::config::parse;
+        let base = "producer:\n  shares:\n    - database: d\n      consumers: [\"222222222222\"]\n";
+        let c = parse(base, "t").unwrap();
+        assert_eq!(c.state_table_name(), "lakewarden-state");
+        assert_eq!(c.max_removals("catalog-sharer"), 10);
+        let c = parse(
+            &format!("state_table: my-state\n{base}  max_removals_per_run: 3\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.state_table_name(), "my-state");
+        assert_eq!(c.max_removals("catalog-sharer"), 3);
+        assert_eq!(
+            c.max_removals("share-linker"),
+            10,
+            "no consumer section: default"
+        );
+        let e = parse(&format!("state_table: \"a b\"\n{base}"), "t").unwrap_err();
+        assert!(
+            e.to_string().contains("state_table") && e.to_string().contains("ledger"),
+            "{e}"
+        );
+        let e = parse(&format!("{base}  max_removals_per_run: 20000\n"), "t").unwrap_err();
+        assert!(
+            e.to_string().contains("producer.max_removals_per_run"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn keys_are_per_function_and_kind() {
         let a = lf_key("catalog-sharer", "p", &db("d"));
         assert!(a.starts_with("ledger#catalog-sharer#lf#"));
