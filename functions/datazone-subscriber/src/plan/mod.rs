@@ -199,12 +199,44 @@ pub fn lf_checks(cfg: &lakewarden::config::Config, observed: &Observed) -> DzPla
 
 pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
     let mut p = DzPlan::default();
+    // What the grants of this run give: a revoke in the same run (which runs after them) keeps
+    // what they need — the table access and the link of the same table, the database DESCRIBE of
+    // the same database — as it keeps what a GRANTED grant needs. It used to take access that a
+    // grant of the same run had just been reported GRANTED for (found by the convergence
+    // property, tests/converge_props.rs).
+    let mut granting = LfState::default();
+    let mut tables: std::collections::BTreeSet<(&str, &str, &str, &str)> = Default::default();
+    for item in &observed.items {
+        if let Item::Grant(o) = item {
+            if o.kind == GrantKind::Grant {
+                let part = plan_grant(cfg, o);
+                let failed = part.actions().any(|a| {
+                    matches!(a, Action::DataZoneGrantStatus { status, .. } if status == "GRANT_FAILED")
+                }) || part.already.iter().any(|(_, t)| t.ends_with("-> GRANT_FAILED"));
+                if !failed {
+                    for g in part.grants() {
+                        granting.add(g);
+                    }
+                    tables.insert((&o.role_arn, &o.catalog, &o.database, &o.table_name));
+                }
+            }
+        }
+    }
     for item in &observed.items {
         match item {
             Item::Environment(o) => p.extend(plan_environment(cfg, o)),
             Item::Grant(o) => {
                 let part = match o.kind {
                     GrantKind::Grant => plan_grant(cfg, o),
+                    GrantKind::Revoke if !tables.is_empty() => {
+                        let mut kept = (**o).clone();
+                        kept.other_grant_holds_table |=
+                            tables.contains(&(&o.role_arn, &o.catalog, &o.database, &o.table_name));
+                        for g in granting.iter() {
+                            kept.permissions.add(g);
+                        }
+                        plan_revoke(cfg, &kept)
+                    }
                     GrantKind::Revoke => plan_revoke(cfg, o),
                 };
                 p.extend_unit(format!("grant {}", o.grant), part);
