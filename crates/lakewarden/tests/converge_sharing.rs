@@ -109,10 +109,11 @@ fn db_location() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
+/// A database and its tables (name, table, hidden from the listing).
+type DbSeed = (ModelDatabase, Vec<(String, ModelTable, bool)>);
+
 /// A database: absent, present (with location and tables), or a resource link of that name.
-fn database(
-    db: &'static str,
-) -> impl Strategy<Value = Option<(ModelDatabase, Vec<(String, ModelTable, bool)>)>> {
+fn database(db: &'static str) -> impl Strategy<Value = Option<DbSeed>> {
     let table = (
         prop::sample::select(vec!["t1", "t2", "x"]),
         table_location(db),
