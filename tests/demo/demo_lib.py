@@ -130,3 +130,51 @@ def print_report(report, err=None):
         print(line)
     for n in report.get("notes", []):
         print(f"  note: {json.dumps(n)}")
+
+
+def deploy_data_lake_admin(account, role_name="lakewarden"):
+    """What each template's `DataLakeAdmin` resource does (infra/*.yaml): an
+    AWS::LakeFormation::DataLakeSettings stack with MutationType APPEND making the function's role a
+    data lake administrator, keeping the other administrators and settings."""
+    cfn = account.client("cloudformation")
+    name = "lakewarden-data-lake-admin"
+    if any(s["StackName"] == name for s in cfn.list_stacks()["StackSummaries"]
+           if s["StackStatus"] != "DELETE_COMPLETE"):
+        return
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"DataLakeAdmin": {"Type": "AWS::LakeFormation::DataLakeSettings", "Properties": {
+            "MutationType": "APPEND",
+            "Admins": [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{account.id}:role/{role_name}"}]}}}}))
+
+
+def prepare_lake_formation(account):
+    """An account whose platform team already switched Lake Formation on: no IAM_ALLOWED_PRINCIPALS
+    default permissions, cross-account version 4 (read-modify-write: the administrators stay)."""
+    lf = account.client("lakeformation")
+    s = lf.get_data_lake_settings()["DataLakeSettings"]
+    s["CreateDatabaseDefaultPermissions"] = []
+    s["CreateTableDefaultPermissions"] = []
+    s["Parameters"] = dict(s.get("Parameters") or {}, CROSS_ACCOUNT_VERSION="4")
+    lf.put_data_lake_settings(DataLakeSettings=s)
+    deploy_data_lake_admin(account)
+
+
+def print_lf_settings(account):
+    s = account.client("lakeformation").get_data_lake_settings()["DataLakeSettings"]
+    admins = [a["DataLakePrincipalIdentifier"] for a in s.get("DataLakeAdmins", [])]
+    defaults = [p["Principal"]["DataLakePrincipalIdentifier"]
+                for p in s.get("CreateDatabaseDefaultPermissions", []) + s.get("CreateTableDefaultPermissions", [])]
+    print(f"  DataLakeAdmins:            {admins}")
+    print(f"  default permissions to:    {defaults or 'nobody (Lake Formation permissions in effect)'}")
+    print(f"  Parameters:                {s.get('Parameters')}")
+
+
+def ensure_state_table(account):
+    """lakewarden's state table (infra/state-table.yaml): catalog-sharer and share-linker keep their
+    ledger there, table-exporter and the integration functions their last states."""
+    ddb = account.client("dynamodb")
+    if "lakewarden-state" not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(TableName="lakewarden-state", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])

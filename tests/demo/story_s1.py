@@ -3,7 +3,8 @@ state changes, integration-doctor finds and fixes the missing prerequisites on e
 import json
 import urllib.request
 
-from demo_lib import CONSUMER, EVENTS, PRODUCER, ROOT, Account, Lambdas, config_of, print_report, say
+from demo_lib import (CONSUMER, EVENTS, PRODUCER, ROOT, Account, Lambdas, config_of, prepare_lake_formation,
+                      print_report, say)
 from story_s3 import TABLE, ensure_table
 
 DB = "cm_kasama_zero_etl_db"
@@ -69,6 +70,7 @@ def alerts(moto, account):
 def run(moto):
     say("S1: zero-ETL from cm-kasama-test-transactions (111111111111) to cm_kasama_zero_etl_db (222222222222)")
     src, tgt = Account(moto, PRODUCER), Account(moto, CONSUMER)
+    prepare_lake_formation(tgt)
     ensure_table(src)
     items = src.client("dynamodb").scan(TableName=TABLE)["Items"]
     print(f"  {TABLE}: {len(items)} items ({', '.join(sorted(i['transaction_id']['S'] for i in items))})")

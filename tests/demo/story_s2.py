@@ -2,11 +2,25 @@
 (111111111111), then share-linker in the consumer (222222222222)."""
 import json
 
-from demo_lib import CONSUMER, EVENTS, PRODUCER, REGION, Account, Lambdas, config_of, print_report, say
+from demo_lib import (CONSUMER, EVENTS, PRODUCER, REGION, Account, Lambdas, config_of, deploy_data_lake_admin,
+                      ensure_state_table, prepare_lake_formation, print_lf_settings, print_report, say)
 
+
+
+def setup_lake_formation(p):
+    """The producer's Lake Formation as a new AWS account has it (no data lake administrator but the
+    platform team's, "Use only IAM access control" for new resources, cross-account version 1),
+    then the template's DataLakeAdmin (MutationType APPEND) adds the function's role."""
+    lf = p.client("lakeformation")
+    s = lf.get_data_lake_settings()["DataLakeSettings"]
+    s["DataLakeAdmins"] = [{"DataLakePrincipalIdentifier": f"arn:aws:iam::{p.id}:role/DataPlatformAdmin"}]
+    lf.put_data_lake_settings(DataLakeSettings=s)
+    deploy_data_lake_admin(p)
 
 
 def setup_producer(p):
+    setup_lake_formation(p)
+    ensure_state_table(p)
     s3, glue, sns = p.client("s3"), p.client("glue"), p.client("sns")
     bucket = f"cur-data-{p.id}"
     s3.create_bucket(Bucket=bucket)
@@ -58,9 +72,12 @@ def run(moto):
     say("S2 producer: account 111111111111 owns cur_org (3 Parquet tables on S3)")
     p = Account(moto, PRODUCER)
     bucket = setup_producer(p)
+    say("Lake Formation data lake settings of 111111111111: a new account's, plus the template's DataLakeAdmin (APPEND)")
+    print_lf_settings(p)
     lam = Lambdas(p, config_of(PRODUCER))
     try:
-        say("catalog-sharer ← Glue 'CreateTable' event (tests/events/glue-create-table.json)")
+        say("catalog-sharer ← Glue 'CreateTable' event (tests/events/glue-create-table.json); "
+            "fix_lf_settings: true repairs the check.lf.* prerequisites")
         print_report(*lam.invoke("catalog-sharer", EVENTS / "glue-create-table.json"))
         say("catalog-sharer ← scheduled reconcile (tests/events/scheduled.json)")
         print_report(*lam.invoke("catalog-sharer", EVENTS / "scheduled.json"))
@@ -68,6 +85,8 @@ def run(moto):
         print_report(*lam.invoke("catalog-sharer", EVENTS / "glue-create-table.json"))
     finally:
         lam.stop()
+    say("Lake Formation data lake settings after the first run (the other administrator kept)")
+    print_lf_settings(p)
     say("Lake Formation grants in the producer catalog")
     print_grants(p, "cur_org")
     say(f"Bucket policy of {bucket} (the BackupRoleRead statement was there before)")
@@ -81,6 +100,8 @@ def run(moto):
 def run_consumer(moto):
     say("S2 consumer: account 222222222222 has a Glue job role and a pending RAM invitation")
     c = Account(moto, CONSUMER)
+    prepare_lake_formation(c)
+    ensure_state_table(c)
     c.client("iam").create_role(RoleName="glue-job", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"Service": "glue.amazonaws.com"}}]}))

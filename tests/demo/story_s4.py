@@ -2,7 +2,8 @@
 import json
 import urllib.request
 
-from demo_lib import EVENTS, ROOT, Account, Lambdas, config_of, print_report, say
+from demo_lib import (EVENTS, ROOT, Account, Lambdas, config_of, ensure_state_table, prepare_lake_formation,
+                      print_report, say)
 from story_s1 import alerts
 
 DZ_ACCOUNT = "333333333333"
@@ -19,6 +20,8 @@ def dz_put(moto, kind, item):
 def run(moto):
     say("S4: DataZone domain dzd_abc123, environment env_consumer in 333333333333, bucket sales-raw (order/)")
     a = Account(moto, DZ_ACCOUNT)
+    prepare_lake_formation(a)
+    ensure_state_table(a)
     a.client("sns").create_topic(Name="lakewarden-alerts")
     a.client("s3").create_bucket(Bucket=BUCKET)
     glue = a.client("glue")
