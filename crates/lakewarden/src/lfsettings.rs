@@ -324,7 +324,7 @@ pub fn check<X: ExtAction>(needs: &Needs, p: &Prereqs, fix: bool) -> Plan<X> {
             if s.table_defaults.iter().any(|x| x == IAM_ALLOWED_PRINCIPALS) {
                 lists.push("CreateTableDefaultPermissions");
             }
-            let target = "new databases and tables are not IAM_ALLOWED_PRINCIPALS'";
+            let target = "new databases and tables are not handed to IAM_ALLOWED_PRINCIPALS";
             if lists.is_empty() {
                 plan.already(DEFAULT_PERMISSIONS, target);
             } else if needs.shared.iter().any(|s| s.hybrid) {
