@@ -58,8 +58,10 @@ pub struct GrantObserved {
     /// The objects found in the target database under the link names this grant may use
     /// (the reported one, the plain one and the hashed one).
     pub links: Vec<TableLinkInfo>,
-    /// (revokes) another grant of the same listing to the same target is still GRANTED.
-    pub other_grant_holds_table: bool,
+    /// (revokes) the other grants of the same listing to the same target that are still
+    /// GRANTED (their ids): they keep the shared LF table access and link. The plan does not
+    /// count those that the same run revokes.
+    pub other_grants_holding_table: Vec<String>,
     /// (revokes from a subscription event) an APPROVED subscription of the same project to the
     /// same listing still exists.
     pub still_subscribed: bool,
@@ -84,7 +86,7 @@ impl Default for GrantObserved {
             grant_status: None,
             target_name: None,
             links: Vec::new(),
-            other_grant_holds_table: false,
+            other_grants_holding_table: Vec::new(),
             still_subscribed: false,
         }
     }
@@ -450,22 +452,24 @@ async fn grant(
     }
     // Another grant of the same listing to the same target that is still granted keeps the
     // shared pieces (LF table grant, link) when this one is revoked.
-    let other_grant_holds_table = if r.kind == GrantKind::Revoke {
+    let other_grants_holding_table = if r.kind == GrantKind::Revoke {
         datazone::list_target_grants(&aws.datazone, &r.domain, &target.id)
             .await?
             .iter()
-            .any(|g| {
+            .filter(|g| {
                 g.id != r.id
                     && g.listing.as_ref().map(|(l, _)| l) == Some(&listing_id)
                     && g.assets.iter().any(|(_, s)| s == "GRANTED")
             })
+            .map(|g| g.id.clone())
+            .collect()
     } else {
-        false
+        Vec::new()
     };
     Ok(GrantObserved {
         kind: r.kind,
         domain: r.domain.clone(),
-        other_grant_holds_table,
+        other_grants_holding_table,
         still_subscribed,
         permissions: lakeformation::list_permissions(&aws.lakeformation, &account).await?,
         role_policy: role_policy(aws, &role_arn).await?,

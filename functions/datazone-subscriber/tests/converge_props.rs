@@ -238,14 +238,20 @@ fn observe(w: &W) -> Observed {
             target_name,
             links,
             // As observe reads it: another grant of the same listing to the target is GRANTED.
-            other_grant_holds_table: g.kind == GrantKind::Revoke
-                && w.ext.grants.iter().any(|h| {
-                    h.grant != g.grant
+            other_grants_holding_table: w
+                .ext
+                .grants
+                .iter()
+                .filter(|h| {
+                    g.kind == GrantKind::Revoke
+                        && h.grant != g.grant
                         && (h.catalog, h.table) == (g.catalog, g.table)
                         && w.grant_status
                             .get(&(DOMAIN.into(), h.grant.clone(), format!("asset-{}", h.table)))
                             .is_some_and(|s| s.status == "GRANTED")
-                }),
+                })
+                .map(|h| h.grant.clone())
+                .collect(),
             still_subscribed: g.still_subscribed,
         })));
     }

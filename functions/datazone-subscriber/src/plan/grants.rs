@@ -287,6 +287,16 @@ pub fn plan_failed(g: &GrantRef, assets: &[(String, String)], why: &str) -> DzPl
     p
 }
 
+/// A revoke that keeps everything: the project still has an approved subscription to the
+/// listing and DataZone has not asked to revoke the grant.
+pub fn revoke_kept(o: &GrantObserved) -> bool {
+    let revoke_requested = matches!(
+        o.grant_status.as_deref(),
+        Some("REVOKE_PENDING" | "REVOKE_IN_PROGRESS")
+    );
+    o.still_subscribed && !revoke_requested
+}
+
 /// Undo exactly what [`plan_grant`] added for this grant, then tell DataZone REVOKED. The
 /// database DESCRIBE stays when the environment grants it (`datazone.databases`) or when the
 /// role still holds other grants in that database; the LF table access and the link stay while
@@ -294,16 +304,12 @@ pub fn plan_failed(g: &GrantRef, assets: &[(String, String)], why: &str) -> DzPl
 /// deleted only when it carries lakewarden's marker and still points at this grant's table.
 pub fn plan_revoke(cfg: &DataZone, o: &GrantObserved) -> DzPlan {
     let mut p = DzPlan::default();
-    let revoke_requested = matches!(
-        o.grant_status.as_deref(),
-        Some("REVOKE_PENDING" | "REVOKE_IN_PROGRESS")
-    );
-    if o.still_subscribed && !revoke_requested {
+    if revoke_kept(o) {
         p.notes.push(json!({"kept": format!("subscription grant {}: the project still has an approved subscription to this listing, and DataZone has not asked to revoke the grant", o.grant)}));
         return p;
     }
     let sids = Ownership::exact(grant_sids(&o.grant));
-    if o.other_grant_holds_table {
+    if !o.other_grants_holding_table.is_empty() {
         // Only this grant's S3 statements go; LF access and the link serve the other grant.
         p.notes.push(json!({"kept": format!("LF access to {}.{} and its link: another grant of the same listing to this target is still granted", o.database, o.table_name)}));
         role_policy(&mut p, &o.role_arn, o.role_policy.as_ref(), sids, vec![]);

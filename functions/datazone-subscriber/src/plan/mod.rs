@@ -25,7 +25,7 @@ pub use boundary::{
     version_to_prune, widened_boundary,
 };
 pub use environment::{env_statements, plan_environment};
-pub use grants::{link_candidates, plan_failed, plan_grant, plan_revoke};
+pub use grants::{link_candidates, plan_failed, plan_grant, plan_revoke, revoke_kept};
 
 pub const POLICY_NAME: &str = lakewarden::ownership::policy_name::DATAZONE;
 pub const ENV_SID: &str = lakewarden::ownership::sid::DATAZONE_ENV;
@@ -205,7 +205,7 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
     // grant of the same run had just been reported GRANTED for (found by the convergence
     // property, tests/converge_props.rs).
     let mut granting = LfState::default();
-    let mut tables: std::collections::BTreeSet<(&str, &str, &str, &str)> = Default::default();
+    let mut tables: std::collections::BTreeMap<(&str, &str, &str, &str), &str> = Default::default();
     for item in &observed.items {
         if let Item::Grant(o) = item {
             if o.kind == GrantKind::Grant {
@@ -217,27 +217,53 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
                     for g in part.grants() {
                         granting.add(g);
                     }
-                    tables.insert((&o.role_arn, &o.catalog, &o.database, &o.table_name));
+                    tables
+                        .entry((&o.role_arn, &o.catalog, &o.database, &o.table_name))
+                        .or_insert(&o.grant);
                 }
             }
         }
     }
+    // The grants this run revokes (in item order). A grant revoked in this run does not hold the
+    // table for another revoke of the same listing: when two revokes each saw the other still
+    // GRANTED, neither took the LF access and link, and nothing later did (the schedule skips
+    // REVOKED grants). The first of them takes the shared pieces; the later ones count the
+    // earlier as holding, so that the same LF revoke is not sent twice.
+    let revoked: Vec<&str> = observed
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Grant(o) if o.kind == GrantKind::Revoke && !revoke_kept(o) => {
+                Some(o.grant.as_str())
+            }
+            _ => None,
+        })
+        .collect();
     for item in &observed.items {
         match item {
             Item::Environment(o) => p.extend(plan_environment(cfg, o)),
             Item::Grant(o) => {
                 let part = match o.kind {
                     GrantKind::Grant => plan_grant(cfg, o),
-                    GrantKind::Revoke if !tables.is_empty() => {
+                    GrantKind::Revoke => {
                         let mut kept = (**o).clone();
-                        kept.other_grant_holds_table |=
-                            tables.contains(&(&o.role_arn, &o.catalog, &o.database, &o.table_name));
+                        let me = revoked.iter().position(|g| *g == o.grant);
+                        kept.other_grants_holding_table.retain(|h| {
+                            match (me, revoked.iter().position(|g| g == h)) {
+                                (Some(me), Some(other)) => other < me,
+                                _ => true,
+                            }
+                        });
+                        if let Some(g) =
+                            tables.get(&(&o.role_arn, &o.catalog, &o.database, &o.table_name))
+                        {
+                            kept.other_grants_holding_table.push(g.to_string());
+                        }
                         for g in granting.iter() {
                             kept.permissions.add(g);
                         }
                         plan_revoke(cfg, &kept)
                     }
-                    GrantKind::Revoke => plan_revoke(cfg, o),
                 };
                 p.extend_unit(format!("grant {}", o.grant), part);
             }
