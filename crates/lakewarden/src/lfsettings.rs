@@ -17,7 +17,8 @@
 //!   cross-account data sharing version settings*, optimize-ram.html; *Prerequisites for setting
 //!   up hybrid access mode*).
 //!
-//! [`observe`] reads (GetDataLakeSettings, STS GetCallerIdentity and — only when the function
+//! [`observe`] reads (GetDataLakeSettings, the caller ARN — STS GetCallerIdentity, cached per
+//! container with the account id by [`Aws::caller_arn`] — and — only when the function
 //! has not read every grant already — ListPermissions for `IAM_ALLOWED_PRINCIPALS`); [`check`] is
 //! pure. With `fix_lf_settings: true` what the settings document can repair (admin, default
 //! permissions, version) is repaired by one [`SettingsFix`]: a read-modify-write that keeps
@@ -31,7 +32,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::arn::Arn;
-use crate::aws::{lakeformation, sts, Aws};
+use crate::aws::{lakeformation, Aws};
 use crate::lf::{LfGrant, LfResource, LfState};
 use crate::reconcile::{Action, ExtAction, Plan};
 
@@ -501,7 +502,7 @@ pub fn sharing_checks<X: ExtAction>(
 /// Read what the checks need. `permissions`: every grant of this account's catalog when the
 /// function has read them already (then no ListPermissions is made here).
 pub async fn observe(aws: &Aws, account: &str, permissions: Option<&LfState>) -> Prereqs {
-    let caller = sts::caller_arn(&aws.sts).await.map_err(|e| e.to_string());
+    let caller = aws.caller_arn().await.map_err(|e| e.to_string());
     let settings = lakeformation::get_data_lake_settings(&aws.lakeformation, account)
         .await
         .map_err(|e| e.to_string());

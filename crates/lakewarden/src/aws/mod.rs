@@ -521,7 +521,16 @@ pub struct Aws {
     pub sqs: aws_sdk_sqs::Client,
     pub counter: ApiCounter,
     pub region: String,
-    account: std::sync::Arc<OnceCell<String>>,
+    /// Who the function is (STS GetCallerIdentity), asked once per container.
+    identity: std::sync::Arc<OnceCell<Identity>>,
+}
+
+/// A GetCallerIdentity answer: the account id and the caller ARN come from the same call, so
+/// both are cached together (issue 12 §8: one STS call per container, not one per run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    account: String,
+    arn: String,
 }
 
 macro_rules! client {
@@ -587,26 +596,48 @@ impl Aws {
                 .region()
                 .map(|r| r.to_string())
                 .unwrap_or_else(|| "us-east-1".into()),
-            account: Default::default(),
+            identity: Default::default(),
         }
     }
 
-    /// This function's own account id (STS GetCallerIdentity, asked once per container).
+    /// This function's own account id (STS GetCallerIdentity, asked once per container,
+    /// together with [`Aws::caller_arn`]).
     ///
     /// Never `Ok("")`: an STS failure, or an answer without a 12-digit account, is an `Err`
     /// (and is not cached: the next call asks again). The account id becomes catalog ids, ARNs
     /// and policy principals, so callers must propagate the error with `?` — never
     /// `.unwrap_or_default()`, which would turn it into an empty catalog id.
     pub async fn account_id(&self) -> AwsResult<String> {
-        self.account
+        Ok(self.identity().await?.account.clone())
+    }
+
+    /// The caller's ARN (in Lambda the assumed-role session of the function's role,
+    /// `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`), from the same cached
+    /// GetCallerIdentity answer as [`Aws::account_id`]. The role a container runs as does not
+    /// change during its life, so one call per container is enough.
+    pub async fn caller_arn(&self) -> AwsResult<String> {
+        Ok(self.identity().await?.arn.clone())
+    }
+
+    async fn identity(&self) -> AwsResult<&Identity> {
+        self.identity
             .get_or_try_init(|| async {
                 let out = self.sts.get_caller_identity().send().await.map_err(on(|| {
-                    "STS GetCallerIdentity (this function's account)".into()
+                    "STS GetCallerIdentity (this function's account and role)".into()
                 }))?;
-                valid_account(out.account())
+                let account = valid_account(out.account())?;
+                let arn = out.arn().filter(|a| !a.is_empty()).ok_or_else(|| {
+                    AwsError::local(
+                        LocalKind::IncompleteResponse,
+                        "GetCallerIdentity returned no ARN",
+                    )
+                })?;
+                Ok(Identity {
+                    account,
+                    arn: arn.to_string(),
+                })
             })
             .await
-            .cloned()
     }
 }
 
@@ -628,6 +659,130 @@ fn valid_account(account: Option<&str>) -> AwsResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fake STS endpoint: answers each request with the next of `answers` (status, body),
+    /// the last one again when they run out, and counts requests.
+    #[derive(Debug, Clone)]
+    struct FakeSts {
+        answers: std::sync::Arc<std::sync::Mutex<Vec<(u16, String)>>>,
+        calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for FakeSts {
+        fn call(
+            &self,
+            _request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            use std::sync::atomic::Ordering;
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let mut answers = self.answers.lock().unwrap();
+            let (status, body) = if answers.len() > 1 {
+                answers.remove(0)
+            } else {
+                answers[0].clone()
+            };
+            let resp = HttpResponse::new(
+                status.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(resp))
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for FakeSts {
+        fn http_connector(
+            &self,
+            _settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    fn identity_xml(account: &str, arn: &str) -> String {
+        format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AROAEXAMPLE:fn</UserId>\
+             <Account>{account}</Account></GetCallerIdentityResult>\
+             <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+             </GetCallerIdentityResponse>"
+        )
+    }
+
+    async fn aws_with(fake: &FakeSts) -> Aws {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .http_client(fake.clone())
+            .load()
+            .await;
+        Aws::new(&sdk)
+    }
+
+    /// Issue 12 §8: the account id and the caller ARN come from one GetCallerIdentity per
+    /// container, however often and in whichever order they are asked; a failed answer is not
+    /// cached (the next call asks again).
+    #[tokio::test]
+    async fn caller_identity_is_asked_once_per_container() {
+        use std::sync::atomic::Ordering;
+        let arn = "arn:aws:sts::111111111111:assumed-role/lakewarden-catalog-sharer/fn";
+        let fake = FakeSts {
+            answers: std::sync::Arc::new(std::sync::Mutex::new(vec![
+                (
+                    503,
+                    "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code>\
+                     <Message>try again</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+                        .to_string(),
+                ),
+                (200, identity_xml("111111111111", arn)),
+            ])),
+            calls: Default::default(),
+        };
+        let aws = aws_with(&fake).await;
+        let since = aws.counter.snapshot();
+        assert!(aws.caller_arn().await.is_err(), "the 503 answer");
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(aws.caller_arn().await.unwrap(), arn);
+        assert_eq!(aws.account_id().await.unwrap(), "111111111111");
+        assert_eq!(aws.caller_arn().await.unwrap(), arn);
+        // A clone (each handler's context) shares the cache.
+        assert_eq!(aws.clone().account_id().await.unwrap(), "111111111111");
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            2,
+            "one failed call, then one answer cached for both"
+        );
+        let mut report = crate::report::Report::new("test", false);
+        report.set_calls(&aws.counter, &since);
+        assert_eq!(
+            report.calls_of("sts.GetCallerIdentity"),
+            2,
+            "the API counter agrees"
+        );
+    }
+
+    /// An answer without an ARN (or account) is an error, not an empty identity.
+    #[tokio::test]
+    async fn an_identity_without_arn_is_an_error() {
+        let fake = FakeSts {
+            answers: std::sync::Arc::new(std::sync::Mutex::new(vec![(
+                200,
+                identity_xml("111111111111", "").replace("<Arn></Arn>", ""),
+            )])),
+            calls: Default::default(),
+        };
+        let aws = aws_with(&fake).await;
+        let e = aws.caller_arn().await.unwrap_err();
+        assert!(e.is_local(LocalKind::IncompleteResponse), "{e}");
+        assert!(aws.account_id().await.is_err());
+    }
 
     #[test]
     fn account_id_is_never_empty() {
