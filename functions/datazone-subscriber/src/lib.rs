@@ -45,15 +45,7 @@ impl Reconciler for DataZoneSubscriber {
     }
 
     fn resource(&self, scope: &Scope) -> String {
-        match scope {
-            Scope::All => "scheduled reconcile".into(),
-            Scope::Environment { id, .. } => format!("environment {id}"),
-            Scope::Grant(g) => format!("subscription grant {}", g.id),
-            Scope::Subscription { id, .. }
-            | Scope::GrantOrListing(trigger::GrantRef { id, .. }) => {
-                format!("subscription {id}")
-            }
-        }
+        scope.describe()
     }
 
     async fn observe(&self, ctx: &Ctx, scope: &Scope, _round: usize) -> Result<Observed, AwsError> {
@@ -71,14 +63,7 @@ impl Reconciler for DataZoneSubscriber {
     }
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan<Ext> {
-        match &cfg.datazone {
-            Some(dz) => {
-                let mut p = plan::plan(dz, observed);
-                p.extend(plan::lf_checks(cfg, observed));
-                p
-            }
-            None => Plan::default(),
-        }
+        plan::plan_for(cfg, observed)
     }
 }
 

@@ -271,3 +271,17 @@ pub fn grants_of_subscription(
         })
         .collect()
 }
+
+impl Scope {
+    /// The resource a run is about, as reports and alerts name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "scheduled reconcile".into(),
+            Scope::Environment { id, .. } => format!("environment {id}"),
+            Scope::Grant(g) => format!("subscription grant {}", g.id),
+            Scope::Subscription { id, .. } | Scope::GrantOrListing(GrantRef { id, .. }) => {
+                format!("subscription {id}")
+            }
+        }
+    }
+}

@@ -45,19 +45,7 @@ impl Reconciler for ShareLinker {
     }
 
     async fn observe(&self, ctx: &Ctx, _scope: &Scope, round: usize) -> Result<Observed, AwsError> {
-        let consumer = Config::require(&ctx.config.consumer, "consumer")
-            .map_err(|e| AwsError::new(None, e.to_string()))?;
-        Ok(match round {
-            0 => Observed::Invitations(observe::invitations(&ctx.aws).await?),
-            _ => {
-                // share-linker's ledger (issue 11 §5) in the state table.
-                let ledger =
-                    lakewarden::ledger::Ledger::for_config(&ctx.aws, &ctx.config, FUNCTION);
-                Observed::Catalog(Box::new(
-                    observe::catalog_with_ledger(&ctx.aws, consumer, Some(&ledger)).await?,
-                ))
-            }
-        })
+        observe::round(ctx, FUNCTION, round).await
     }
 
     fn observe_remedy(&self, round: usize) -> String {
@@ -72,19 +60,7 @@ impl Reconciler for ShareLinker {
     }
 
     fn plan(&self, cfg: &Config, scope: &Scope, observed: &Observed, _round: usize) -> Plan {
-        match &cfg.consumer {
-            Some(consumer) => {
-                let mut p = plan::plan(consumer, scope, observed);
-                if matches!(observed, Observed::Invitations(_)) {
-                    // Untrusted invitations are alerted in round 1, once, from the ledger
-                    // (issue 11 §5): not per RAM event here.
-                    p.attention.clear();
-                }
-                p.extend(plan::lf_checks(cfg, observed));
-                p
-            }
-            None => Plan::default(),
-        }
+        plan::plan_round(cfg, scope, observed)
     }
 }
 

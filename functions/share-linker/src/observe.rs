@@ -214,3 +214,24 @@ pub async fn catalog_with_ledger(
         invitations,
     })
 }
+
+/// What round `round` of a run reads: the pending invitations (round 0), then the catalog with
+/// share-linker's ledger (issue 11 §5) in the state table.
+pub async fn round(
+    ctx: &lakewarden::runtime::Ctx,
+    function: &str,
+    round: usize,
+) -> Result<crate::plan::Observed, AwsError> {
+    use crate::plan::Observed;
+    let consumer = lakewarden::config::Config::require(&ctx.config.consumer, "consumer")
+        .map_err(|e| AwsError::new(None, e.to_string()))?;
+    Ok(match round {
+        0 => Observed::Invitations(invitations(&ctx.aws).await?),
+        _ => {
+            let ledger = lakewarden::ledger::Ledger::for_config(&ctx.aws, &ctx.config, function);
+            Observed::Catalog(Box::new(
+                catalog_with_ledger(&ctx.aws, consumer, Some(&ledger)).await?,
+            ))
+        }
+    })
+}

@@ -328,3 +328,17 @@ pub fn explain_targets(observed: &[Observed]) -> Vec<(String, lakewarden::explai
         })
         .collect()
 }
+
+/// The plan of a run under the whole configuration: [`plan`] plus the Lake Formation
+/// prerequisite checks (nothing without a `datazone` section).
+pub fn plan_for(
+    cfg: &lakewarden::config::Config,
+    observed: &Observed,
+) -> lakewarden::reconcile::Plan<crate::ext::Ext> {
+    let Some(dz) = &cfg.datazone else {
+        return lakewarden::reconcile::Plan::default();
+    };
+    let mut p = plan(dz, observed);
+    p.extend(lf_checks(cfg, observed));
+    p
+}

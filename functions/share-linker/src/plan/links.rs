@@ -624,7 +624,12 @@ pub fn plan_catalog(cfg: &Consumer, obs: &Catalog) -> Plan {
                 .links
                 .iter()
                 .any(|lk| matches(lk, producer, db) && link_name(lk, db) == name);
-            if configured || removals.links.iter().any(|x| x == &db_link(name, producer, db)) {
+            if configured
+                || removals
+                    .links
+                    .iter()
+                    .any(|x| x == &db_link(name, producer, db))
+            {
                 continue;
             }
             if obs.ours(name, producer, db) {

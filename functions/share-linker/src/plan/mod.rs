@@ -173,7 +173,12 @@ pub fn plan(cfg: &Consumer, scope: &Scope, observed: &Observed) -> Plan {
         Observed::Catalog(c) => {
             let mut p = plan_catalog(cfg, c);
             if let Some(l) = &c.ledger {
-                p.extend(invitations::remember_untrusted(cfg, scope, &c.invitations, l));
+                p.extend(invitations::remember_untrusted(
+                    cfg,
+                    scope,
+                    &c.invitations,
+                    l,
+                ));
             }
             p
         }
@@ -215,4 +220,19 @@ pub fn explain_targets(
         }
     }
     out
+}
+
+/// The plan of one round: [`plan`] plus the Lake Formation prerequisite checks. Untrusted
+/// invitations are alerted in round 1, once, from the ledger (issue 11 §5), not per RAM event in
+/// round 0.
+pub fn plan_round(cfg: &lakewarden::config::Config, scope: &Scope, observed: &Observed) -> Plan {
+    let Some(consumer) = &cfg.consumer else {
+        return Plan::default();
+    };
+    let mut p = plan(consumer, scope, observed);
+    if matches!(observed, Observed::Invitations(_)) {
+        p.attention.clear();
+    }
+    p.extend(lf_checks(cfg, observed));
+    p
 }
