@@ -274,6 +274,58 @@ async fn removing_a_consumer_revokes_exactly_what_lakewarden_granted() {
     assert_eq!(again.writes, 0, "{again:#?}");
 }
 
+/// Issue 12 §8: a converged run has nothing to grant and Lake Formation holds nothing beyond
+/// the configuration, so it does not read the ledger (no DynamoDB Scan); a consumer removed
+/// from the configuration still holds its grants, so the next run reads the ledger and revokes
+/// them; converged again, no Scan.
+#[tokio::test]
+async fn a_converged_run_skips_the_ledger_scan_and_a_removal_reads_it() {
+    let p = producer().await;
+    let (kept, removed) = (new_account_id(), new_account_id());
+    let both = p.config(&[&kept, &removed], "");
+    let first = p.run(&both).await;
+    assert!(first.failures().is_empty(), "{first:#?}");
+    assert_eq!(
+        first.calls_of("dynamodb.Scan"),
+        1,
+        "grants to make: {first:#?}"
+    );
+    assert!(first.calls_of("dynamodb.PutItem") > 0, "{first:#?}");
+
+    let converged = p.run(&both).await;
+    assert!(converged.failures().is_empty(), "{converged:#?}");
+    assert_eq!(converged.writes, 0, "{converged:#?}");
+    assert_eq!(converged.calls_of("dynamodb.Scan"), 0, "{converged:#?}");
+    // One GetCallerIdentity per container (each run here has a fresh one) for both the
+    // catalog id and the check.lf.admin caller ARN.
+    assert_eq!(
+        converged.calls_of("sts.GetCallerIdentity"),
+        1,
+        "{converged:#?}"
+    );
+
+    let r = p.run(&p.config(&[&kept], "")).await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert_eq!(
+        r.calls_of("dynamodb.Scan"),
+        1,
+        "a removal to consider: {r:#?}"
+    );
+    let revoked: Vec<_> = r
+        .actions
+        .iter()
+        .filter(|a| a.action == "lakeformation.revoke" && a.outcome == Outcome::Applied)
+        .collect();
+    assert_eq!(revoked.len(), 2, "database and All-tables grants: {r:#?}");
+    let after = grants(&p.acct, &p.acct.id).await;
+    assert!(of(&after, &removed).is_empty(), "{after:#?}");
+    assert_eq!(of(&after, &kept).len(), 2, "{after:#?}");
+
+    let again = p.run(&p.config(&[&kept], "")).await;
+    assert_eq!(again.writes, 0, "{again:#?}");
+    assert_eq!(again.calls_of("dynamodb.Scan"), 0, "{again:#?}");
+}
+
 /// Issue 11 §5: a run that stopped between the intent and the result (a crash) heals on the
 /// next run: an intent whose grant exists is completed (and later revoked like any other of
 /// lakewarden's grants); one whose grant never happened is dropped (nothing is revoked for it).
@@ -574,7 +626,10 @@ async fn removing_a_role_revokes_exactly_what_share_linker_granted_it() {
     let before = grants(&c.consumer, &c.consumer.id).await;
     assert_eq!(of(&before, &dropped).len(), 4, "{before:#?}");
     assert_eq!(of(&before, &kept).len(), 3, "{before:#?}");
-    assert!(c.link_statements("dropped").await > 0, "S3 read statements were written");
+    assert!(
+        c.link_statements("dropped").await > 0,
+        "S3 read statements were written"
+    );
 
     let r = c
         .run(&c.config(&[&kept]), scheduled_event(&c.consumer.id))
