@@ -1162,12 +1162,18 @@ impl World for Monitor {
     }
 
     async fn state(&self) -> Value {
-        // Every event published so far (the queue is drained once, at the end).
-        let mut events: Vec<String> = self
-            .source
-            .captured(&self.queue)
-            .await
+        // Every event published so far (the queue is drained once, at the end), as a consumer
+        // sees them: delivery is at least once, and the copies of one transition (published
+        // again when a run could not confirm it) carry the same detail.transitionId.
+        let captured = self.source.captured(&self.queue).await;
+        let mut ids = std::collections::BTreeSet::new();
+        let mut events: Vec<String> = captured
             .iter()
+            .filter(|e| {
+                let id = e["detail"]["transitionId"].as_str();
+                assert!(id.is_some(), "an event without transitionId: {e}");
+                ids.insert(id.map(String::from))
+            })
             .map(|e| {
                 let d = &e["detail"];
                 format!(
@@ -1778,13 +1784,11 @@ mod heavy {
         twin_case::<Exporter>(3, 111, 5, 3).await;
     }
 
-    /// Fails today (seed 121: one of 8 CREATING transitions is never published): when PutEvents
-    /// fails, integration-monitor puts the previous state record back so that the next run
-    /// publishes again (functions/integration-monitor/src/ext.rs); when that put-back fails too,
-    /// the new status stays recorded and the transition is lost — the run reports "publish it
-    /// by hand". At 20 % faults without retries that is 4 % per transition; with the deployed
-    /// retries about 1e-7. Recording "to publish" before PutEvents and "published" after it
-    /// (publishing again any record still marked to publish) would make it at-least-once.
+    /// Seed 121 used to lose one of 8 CREATING transitions: PutEvents failed and putting the
+    /// previous state record back failed too. integration-monitor now records the transition
+    /// "to publish" before PutEvents and "published" after it, and a run publishes again any
+    /// record still marked (functions/integration-monitor/src/ext.rs): at least once, the copies
+    /// deduped by detail.transitionId (see `Monitor::state`).
     #[tokio::test]
     async fn integration_monitor_without_retries_reports_failures_then_converges() {
         twin_case::<Monitor>(8, 121, 5, 3).await;

@@ -192,7 +192,7 @@ async fn a_failed_publish_alerts_and_the_next_run_publishes_the_transition() {
     let sent = moto().sent_notifications(&source.id);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(sent[0].2.contains("events:PutEvents"), "{}", sent[0].2);
-    // The record was put back: the next run publishes the transition (still a first sight).
+    // The record stays marked "to publish": the next run publishes the transition.
     let r = integration_monitor::handle(&ctx, scheduled_event(&source.id))
         .await
         .expect("second run");
@@ -209,6 +209,59 @@ async fn a_failed_publish_alerts_and_the_next_run_publishes_the_transition() {
         .await
         .unwrap();
     assert_eq!(third.writes, 0);
+}
+
+/// When the event went out but marking the record "published" failed, the next run publishes
+/// it again (at least once) with the same `detail.transitionId`, by which consumers dedupe.
+#[tokio::test]
+async fn an_event_not_marked_published_is_published_again_with_the_same_transition_id() {
+    use lakewarden::runtime::HandlerError;
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.state_table("lakewarden-state").await;
+    let q = source.capture_events("lakewarden").await;
+    let arn = source
+        .create_integration("zetl", "t", &target.id, "d")
+        .await;
+    // DynamoDB refuses the second write of the record (version 2: "published") once.
+    let (status, body) = moto().http(
+        "POST",
+        "/lakewarden-test/faults",
+        &json!({"target": "DynamoDB_20120810.PutItem", "body": "{\"N\":\"2\"}", "status": 400,
+                "code": "AccessDeniedException", "message": "denied by test", "times": 1})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let ctx = source.ctx(&config());
+    let err = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap_err();
+    let HandlerError::ActionsFailed { report, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(report.failures().len(), 1);
+    let e = report.failures()[0].error.as_deref().unwrap();
+    assert!(
+        e.contains("AccessDeniedException") && e.contains("transitionId"),
+        "{e}"
+    );
+    let first = source.captured(&q).await;
+    assert_eq!(first.len(), 1, "{first:#?}");
+    let id = first[0]["detail"]["transitionId"].clone();
+    assert!(id.as_str().is_some_and(|i| i.contains(&arn)), "{id}");
+    // The record is still marked: the same event again.
+    let r = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .expect("second run");
+    assert_eq!(r.count(Outcome::Applied), 1);
+    let again = source.captured(&q).await;
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert_eq!(again[0]["detail"], first[0]["detail"]);
+    let third = integration_monitor::handle(&ctx, scheduled_event(&source.id))
+        .await
+        .unwrap();
+    assert_eq!(third.writes, 0);
+    assert!(source.captured(&q).await.is_empty());
 }
 
 /// Issue 12 §5: an integration that was recorded and no longer exists is a note, not an event

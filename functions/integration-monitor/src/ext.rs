@@ -1,14 +1,14 @@
 //! The one write integration-monitor makes: record a transition, then publish it.
 //!
-//! The record is written conditionally first, so that of two overlapping runs only one
-//! publishes; when PutEvents fails the previous record is put back, so that the next run
-//! publishes the transition again.
+//! The record is written conditionally first, with the event marked "to publish", so that of
+//! two overlapping runs only one publishes; once PutEvents succeeded the record is written again
+//! without the mark. A run that finds a record still marked publishes its events again: delivery
+//! is at least once, and every copy of an event carries the same `detail.transitionId`.
 
 use lakewarden::aws::{eventbridge, Aws, AwsResult};
 use lakewarden::reconcile::{ApplyState, Done, ExtAction, NoExt};
 use lakewarden::state::StateStore;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::plan::{Transition, EVENT_DETAIL_TYPE, EVENT_SOURCE, PUBLISH};
 
@@ -39,7 +39,7 @@ impl ExtAction for Ext {
     fn remedy(&self) -> String {
         match self {
             Ext::Publish(t) => format!(
-                "Check events:PutEvents on the bus {} and dynamodb:GetItem/PutItem on the state table {}; the next run publishes this transition again",
+                "Check events:PutEvents on the bus {} and dynamodb:PutItem on the state table {}; the next run publishes this transition again (consumers dedupe by detail.transitionId)",
                 t.event_bus, t.state_table
             ),
         }
@@ -48,34 +48,44 @@ impl ExtAction for Ext {
     async fn apply(&self, aws: &Aws, _shared: &mut ApplyState) -> AwsResult<Done> {
         let Ext::Publish(t) = self;
         let store = StateStore::new(aws.dynamodb.clone(), t.state_table.clone());
-        if !store.put_if(&t.key, &t.record, t.expected_version).await? {
+        // 1. The new status, with its events marked to publish.
+        if !store
+            .put_if(&t.key, &t.pending_record(), t.expected_version)
+            .await?
+        {
             // Another run recorded (and publishes) this transition.
             return Ok(Done::Already);
         }
-        let published = eventbridge::put_event(
-            &aws.eventbridge,
-            &t.event_bus,
-            EVENT_SOURCE,
-            EVENT_DETAIL_TYPE,
-            &t.detail.to_string(),
-            std::slice::from_ref(&t.integration_arn),
-        )
-        .await;
-        let Err(mut e) = published else {
-            return Ok(Done::Applied);
-        };
-        // Put the previous record back so the next run publishes the transition again.
-        let written = t.expected_version.map(|v| v + 1).unwrap_or(1);
-        let previous = t.previous.clone().unwrap_or(json!({"status": null}));
-        match store.put_if(&t.key, &previous, Some(written)).await {
-            Ok(true) => {}
-            Ok(false) => e.message.push_str(
-                "; the record changed meanwhile, so this transition may not be published again",
-            ),
-            Err(back) => e.message.push_str(&format!(
-                "; putting the previous record back failed too ({back}), so this transition will not be published again: publish it by hand"
-            )),
+        // 2. The events. When one fails, the record stays marked: the next run publishes them
+        // again (those already out a second time, with the same transitionId).
+        for detail in t.events() {
+            if let Err(mut e) = eventbridge::put_event(
+                &aws.eventbridge,
+                &t.event_bus,
+                EVENT_SOURCE,
+                EVENT_DETAIL_TYPE,
+                &detail.to_string(),
+                std::slice::from_ref(&t.integration_arn),
+            )
+            .await
+            {
+                e.message.push_str(
+                    "; the transition stays recorded as to publish: the next run publishes it again",
+                );
+                return Err(e);
+            }
         }
-        Err(e)
+        // 3. Published.
+        let written = t.expected_version.map(|v| v + 1).unwrap_or(1);
+        match store.put_if(&t.key, &t.record, Some(written)).await {
+            // Changed meanwhile: a later run took the record over (and publishes what it holds).
+            Ok(_) => Ok(Done::Applied),
+            Err(mut e) => {
+                e.message.push_str(
+                    "; the event was published but not marked published: the next run publishes it again (consumers dedupe by detail.transitionId)",
+                );
+                Err(e)
+            }
+        }
     }
 }

@@ -168,13 +168,23 @@ fn observe(cfg: &Integrations, w: &W) -> Observed {
     }
 }
 
-/// [`Ext::Publish`] as ext.rs makes it: the conditional record first, then the event.
+/// [`Ext::Publish`] as ext.rs makes it (when nothing fails): the record marked "to publish"
+/// (conditional), the events, then the record marked published.
 fn publish(w: &mut W, x: &Ext, _: &mut lakewarden::reconcile::ApplyState) -> Result<Done, String> {
     let Ext::Publish(t) = x;
-    if !w.put_if(&t.state_table, &t.key, t.record.clone(), t.expected_version) {
+    if !w.put_if(
+        &t.state_table,
+        &t.key,
+        t.pending_record(),
+        t.expected_version,
+    ) {
         return Ok(Done::Already);
     }
-    w.ext.events.push((t.event_bus.clone(), t.detail.clone()));
+    for d in t.events() {
+        w.ext.events.push((t.event_bus.clone(), d.clone()));
+    }
+    let written = t.expected_version.map(|v| v + 1).unwrap_or(1);
+    w.put_if(&t.state_table, &t.key, t.record.clone(), Some(written));
     Ok(Done::Applied)
 }
 

@@ -53,7 +53,19 @@ pub struct Observed {
     pub state: BTreeMap<String, Record>,
 }
 
-/// A status change to record (conditionally) and publish.
+/// The field of a state record holding the events recorded but not yet known to be published
+/// (a list of event details, oldest first).
+pub const PENDING: &str = "pending";
+
+/// A status change to record (conditionally) and publish — or, when `republish`, events an
+/// earlier run recorded "to publish" and never marked published.
+///
+/// Delivery is at least once: the record is written with the events marked to publish
+/// ([`PENDING`]) before PutEvents and without them after; a run that finds a record still
+/// marked publishes those events again. An event whose publication was not confirmed (PutEvents
+/// failed after AWS accepted it, or marking it published failed) is published twice; both
+/// copies carry the same `detail.transitionId` (state key and record version of the
+/// transition), by which consumers dedupe.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transition {
     /// Where the record is kept (`integrations.state_table`).
@@ -62,25 +74,67 @@ pub struct Transition {
     pub event_bus: String,
     pub key: String,
     pub expected_version: Option<u64>,
-    pub previous: Option<Value>,
+    /// The record once every event is published (`{"status", "name", "errors"}`).
     pub record: Value,
-    /// The `detail` of the event to publish.
+    /// Events recorded by an earlier run and not known to be published: they go first.
+    pub earlier: Vec<Value>,
+    /// The `detail` of the (last) event to publish.
     pub detail: Value,
+    /// No new status: only events recorded by an earlier run are published again.
+    pub republish: bool,
     pub integration_arn: String,
 }
 
 impl Transition {
     pub fn target(&self) -> String {
         format!(
-            "{} ({}): {} -> {}",
+            "{} ({}): {} -> {}{}",
             self.integration_arn,
             self.detail["side"].as_str().unwrap_or_default(),
             self.detail["previousStatus"]
                 .as_str()
                 .unwrap_or("(first seen)"),
-            self.detail["status"].as_str().unwrap_or_default()
+            self.detail["status"].as_str().unwrap_or_default(),
+            if self.republish {
+                " (again: an earlier run recorded it and did not confirm its publication)"
+            } else {
+                ""
+            }
         )
     }
+
+    /// Every event to publish, in order.
+    pub fn events(&self) -> impl Iterator<Item = &Value> {
+        self.earlier.iter().chain(std::iter::once(&self.detail))
+    }
+
+    /// The record written before PutEvents: [`Transition::record`] with the events marked to
+    /// publish.
+    pub fn pending_record(&self) -> Value {
+        let mut r = self.record.clone();
+        if let Some(m) = r.as_object_mut() {
+            m.insert(
+                PENDING.into(),
+                Value::Array(self.events().cloned().collect()),
+            );
+        }
+        r
+    }
+}
+
+/// The events a record still holds marked to publish.
+fn pending_of(r: Option<&Record>) -> Vec<Value> {
+    r.and_then(|r| r.data[PENDING].as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// A record without its events to publish.
+fn published(data: &Value) -> Value {
+    let mut d = data.clone();
+    if let Some(m) = d.as_object_mut() {
+        m.remove(PENDING);
+    }
+    d
 }
 
 pub fn plan(cfg: &Integrations, obs: &Observed) -> Plan<Ext> {
@@ -91,11 +145,25 @@ pub fn plan(cfg: &Integrations, obs: &Observed) -> Plan<Ext> {
         current.insert(key.clone());
         let prev = obs.state.get(&key);
         let prev_status = prev.and_then(|r| r.data["status"].as_str().map(String::from));
+        let mut earlier = pending_of(prev);
         if prev_status.as_deref() == Some(i.status.as_str()) {
-            p.already(
-                PUBLISH,
-                format!("{} ({}): {}", i.arn, side.as_str(), i.status),
-            );
+            match (earlier.pop(), prev) {
+                (Some(detail), Some(r)) => p.push(Action::Ext(Ext::Publish(Transition {
+                    state_table: cfg.state_table.clone(),
+                    event_bus: cfg.event_bus.clone(),
+                    key,
+                    expected_version: Some(r.version),
+                    record: published(&r.data),
+                    earlier,
+                    detail,
+                    republish: true,
+                    integration_arn: i.arn.clone(),
+                }))),
+                _ => p.already(
+                    PUBLISH,
+                    format!("{} ({}): {}", i.arn, side.as_str(), i.status),
+                ),
+            }
             continue;
         }
         let errors: Vec<Value> = i
@@ -109,14 +177,19 @@ pub fn plan(cfg: &Integrations, obs: &Observed) -> Plan<Ext> {
         } else {
             i.name.clone()
         };
+        // The key and the version the transition is first recorded at: the same in every copy
+        // of the event (see [`Transition`]).
+        let transition_id = format!("{key}#{}", prev.map(|r| r.version + 1).unwrap_or(1));
         p.push(Action::Ext(Ext::Publish(Transition {
             state_table: cfg.state_table.clone(),
             event_bus: cfg.event_bus.clone(),
             key,
             expected_version: prev.map(|r| r.version),
-            previous: prev.map(|r| r.data.clone()),
             record: json!({"status": i.status, "name": name, "errors": errors}),
+            earlier,
+            republish: false,
             detail: json!({
+                "transitionId": transition_id,
                 "integrationArn": i.arn,
                 "integrationName": if name.is_empty() { Value::Null } else { json!(name) },
                 "sourceArn": i.source_arn,

@@ -190,3 +190,69 @@ fn the_planner_converges() {
     assert_eq!(again.already.len(), 3);
     assert!(again.notes.is_empty());
 }
+
+#[test]
+fn a_transition_recorded_but_not_confirmed_published_is_published_again_with_the_same_id() {
+    // Run 1: first sight. The action writes the record marked "to publish" before PutEvents.
+    let mut obs = observed(vec![(Side::Source, integ("CREATING"))], BTreeMap::new());
+    let p1 = plan(&cfg(), &obs);
+    let t1 = transitions(&p1)[0].clone();
+    let key = state_key(&arn("1"), Side::Source);
+    assert_eq!(t1.detail["transitionId"], format!("{key}#1"));
+    assert!(!t1.republish && t1.earlier.is_empty());
+    let written = t1.pending_record();
+    assert_eq!(written[PENDING], json!([t1.detail]));
+    assert_eq!(written["status"], "CREATING");
+    // PutEvents failed (or marking it published did): the record stays marked.
+    obs.state.insert(
+        key.clone(),
+        Record {
+            data: written,
+            version: 1,
+        },
+    );
+    // Run 2, same status: the same event again, claimed by a conditional write on version 1.
+    let p2 = plan(&cfg(), &obs);
+    let t2 = transitions(&p2);
+    assert_eq!(t2.len(), 1);
+    assert!(t2[0].republish);
+    assert_eq!(
+        t2[0].detail, t1.detail,
+        "the same event, the same transitionId"
+    );
+    assert!(t2[0].earlier.is_empty());
+    assert_eq!(t2[0].expected_version, Some(1));
+    assert_eq!(t2[0].record, t1.record, "marked published afterwards");
+    assert!(t2[0].target().contains("again"));
+    // Run 2 instead sees a new status: the unconfirmed event goes first, then the new one.
+    let mut moved = obs.clone();
+    moved.seen = vec![(Side::Source, integ("ACTIVE"))];
+    let p3 = plan(&cfg(), &moved);
+    let t3 = transitions(&p3);
+    assert_eq!(t3.len(), 1);
+    assert!(!t3[0].republish);
+    assert_eq!(t3[0].earlier, vec![t1.detail.clone()]);
+    assert_eq!(t3[0].detail["previousStatus"], "CREATING");
+    assert_eq!(t3[0].detail["status"], "ACTIVE");
+    assert_eq!(t3[0].detail["transitionId"], format!("{key}#2"));
+    assert_eq!(
+        t3[0]
+            .events()
+            .map(|d| d["status"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("CREATING"), json!("ACTIVE")]
+    );
+    assert_eq!(t3[0].pending_record()[PENDING].as_array().unwrap().len(), 2);
+    assert!(t3[0].record.get(PENDING).is_none());
+    // Marked published: nothing more to do.
+    obs.state.insert(
+        key,
+        Record {
+            data: t2[0].record.clone(),
+            version: 3,
+        },
+    );
+    let p4 = plan(&cfg(), &obs);
+    assert!(p4.is_empty(), "{:?}", p4.steps);
+    assert_eq!(p4.already.len(), 1);
+}
