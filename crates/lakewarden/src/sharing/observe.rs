@@ -265,14 +265,19 @@ pub async fn observe_with_ledger(
         }
     }
 
-    let catalog_policy = match glue_policy::get_catalog_policy(&aws.glue).await? {
-        Some((text, _hash)) => Some(policy::parse_document(&text).map_err(|e| {
-            crate::AwsError::local(
-                crate::aws::LocalKind::MalformedPolicy,
-                format!("catalog policy: {e}"),
-            )
-        })?),
-        None => None,
+    // Read only when the plan may keep a statement in it (a consumer in another account).
+    let catalog_policy = if !super::plan::shares_cross_account(cfg, &catalog_id, databases.keys()) {
+        None
+    } else {
+        match glue_policy::get_catalog_policy(&aws.glue).await? {
+            Some((text, _hash)) => Some(policy::parse_document(&text).map_err(|e| {
+                crate::AwsError::local(
+                    crate::aws::LocalKind::MalformedPolicy,
+                    format!("catalog policy: {e}"),
+                )
+            })?),
+            None => None,
+        }
     };
 
     // Account prerequisites (issue 10 §3), from the grants already read: no second ListPermissions.
@@ -499,6 +504,32 @@ mod tests {
             &dbs(),
             &elsewhere
         ));
+    }
+
+    /// The catalog resource policy is read only when a consumer is in another account (only
+    /// then does the plan keep its RAM statement).
+    #[test]
+    fn the_catalog_policy_matters_only_across_accounts() {
+        let names = ["cur_org".to_string()];
+        let local = producer("\"arn:aws:iam::111111111111:role/analyst\"");
+        assert!(!super::super::plan::shares_cross_account(
+            &local,
+            CAT,
+            names.iter()
+        ));
+        for other in ["\"222222222222\"", &format!("\"{ROLE}\"")] {
+            let cfg = producer(other);
+            assert!(super::super::plan::shares_cross_account(
+                &cfg,
+                CAT,
+                names.iter()
+            ));
+            assert!(!super::super::plan::shares_cross_account(
+                &cfg,
+                CAT,
+                [].iter()
+            ));
+        }
     }
 
     fn ledger_of(grants: &[LfGrant]) -> LedgerRead {

@@ -326,21 +326,31 @@ pub fn plan(cfg: &Producer, obs: &Observed) -> Plan {
     p
 }
 
+/// Whether any of `databases` is shared with another account (an account, organization or OU,
+/// or an IAM principal of another account): only then does the catalog resource policy need
+/// the `glue:ShareResource` statement, and only then does observe read the policy.
+pub fn shares_cross_account<'a>(
+    cfg: &Producer,
+    catalog_id: &str,
+    mut databases: impl Iterator<Item = &'a String>,
+) -> bool {
+    databases.any(|db| {
+        shares_for(cfg, db).iter().any(|s| {
+            consumers(s).iter().any(|c| match c {
+                Principal::Iam { account, .. } => account != catalog_id,
+                _ => true,
+            })
+        })
+    })
+}
+
 /// With a catalog resource policy, keep the `glue:ShareResource` statement for RAM in it — before
 /// the grants (a grant made while it is missing stays blocked in RAM).
 fn plan_catalog_policy(cfg: &Producer, obs: &Observed, p: &mut Plan) {
     let Some(current) = &obs.catalog_policy else {
         return;
     };
-    let cross_account = obs.databases.keys().any(|db| {
-        shares_for(cfg, db).iter().any(|s| {
-            consumers(s).iter().any(|c| match c {
-                Principal::Iam { account, .. } => account != &obs.catalog_id,
-                _ => true,
-            })
-        })
-    });
-    if !cross_account {
+    if !shares_cross_account(cfg, &obs.catalog_id, obs.databases.keys()) {
         return;
     }
     let stmt = ram_share_statement(&obs.region, &obs.catalog_id);
