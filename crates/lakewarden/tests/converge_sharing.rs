@@ -460,23 +460,8 @@ fn configured_principals(cfg: &Producer) -> BTreeSet<String> {
         .collect()
 }
 
-fn skips(p: &Plan) -> BTreeSet<(String, String)> {
-    p.skipped
-        .iter()
-        .map(|s| (s.action.clone(), s.target.clone()))
-        .collect()
-}
-
-/// 64 cases (`make test` stays fast); `PROPTEST_CASES` asks for more.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: model::property_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn sharing_converges((cfg, text) in producer(), (w0, ram) in world()) {
@@ -504,7 +489,7 @@ proptest! {
                 PolicyTarget::S3Bucket { bucket } if !seen.contains(bucket)) && w.desired.is_empty());
             prop_assert!(late, "config {text}\nsecond plan writes: {:#?}", p2.steps);
         }
-        prop_assert!(skips(&p2).is_subset(&skips(&p1)), "new skips: {:?} vs {:?}", p2.skipped, p1.skipped);
+        prop_assert!(model::skipped_set(&p2).is_subset(&model::skipped_set(&p1)), "new skips: {:?} vs {:?}", p2.skipped, p1.skipped);
         let out = apply(&mut w1, &p2);
         prop_assert!(out.failed.is_empty(), "failed: {:?}", out.failed);
         let p3 = plan(&cfg, &w1);

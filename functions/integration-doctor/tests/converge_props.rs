@@ -353,23 +353,8 @@ fn plan(cfg: &Config, w: &W) -> Plan<Ext> {
     )
 }
 
-fn skips(p: &Plan<Ext>) -> BTreeSet<(String, String)> {
-    p.skipped
-        .iter()
-        .map(|s| (s.action.clone(), s.target.clone()))
-        .collect()
-}
-
-/// 64 cases (`make test` stays fast); `PROPTEST_CASES` asks for more.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: model::property_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn doctor_converges((cfg, text) in config(), w0 in world()) {
@@ -381,11 +366,11 @@ proptest! {
         let p2 = plan(&cfg, &w1);
         prop_assert!(p2.steps.is_empty(), "config {text}\nsecond plan fixes: {:#?}", p2.steps);
         // What a person must do stays said; nothing new appears.
-        let fixable_left: BTreeSet<(String, String)> = skips(&p1)
+        let fixable_left: BTreeSet<(String, String)> = model::skipped_set(&p1)
             .into_iter()
             .filter(|_| !cfg.integrations.as_ref().unwrap().fix)
             .collect();
-        prop_assert!(skips(&p2).iter().all(|s| skips(&p1).contains(s) || fixable_left.contains(s)),
+        prop_assert!(model::skipped_set(&p2).iter().all(|s| model::skipped_set(&p1).contains(s) || fixable_left.contains(s)),
             "new skips: {:?}", p2.skipped);
 
         let mut w2 = w1.clone();

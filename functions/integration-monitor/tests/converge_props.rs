@@ -192,16 +192,8 @@ fn plan(cfg: &Integrations, w: &W) -> Plan<Ext> {
     plan::plan(cfg, &observe(cfg, w))
 }
 
-/// 64 cases (`make test` stays fast); `PROPTEST_CASES` asks for more.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: model::property_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn monitor_converges(((cfg, text), w0) in integrations().prop_flat_map(|c| {

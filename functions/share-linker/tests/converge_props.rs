@@ -505,23 +505,8 @@ fn run(cfg: &Consumer, w: &mut W) -> Result<Vec<(Plan, model::Applied)>, String>
     Ok(out)
 }
 
-fn skips(p: &Plan) -> BTreeSet<(String, String)> {
-    p.skipped
-        .iter()
-        .map(|s| (s.action.clone(), s.target.clone()))
-        .collect()
-}
-
-/// 64 cases (`make test` stays fast); `PROPTEST_CASES` asks for more.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: model::property_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn share_linker_converges((cfg, text) in consumer(), w0 in world()) {
@@ -555,7 +540,7 @@ proptest! {
             prop_assert!(applied.applied.is_empty() && applied.already.is_empty() && p.steps.len() == applied.held.len(),
                 "config {text}\nround {round} of the second run writes: {:#?}", p.steps);
             if !reuses {
-                prop_assert!(skips(p).is_subset(&skips(&first[round].0)), "round {round}: new skips {:?}", p.skipped);
+                prop_assert!(model::skipped_set(p).is_subset(&model::skipped_set(&first[round].0)), "round {round}: new skips {:?}", p.skipped);
             }
             if !applied.held.is_empty() && !reuses {
                 prop_assert_eq!(&applied.held, &first[round].1.held, "held back, and the same as before");

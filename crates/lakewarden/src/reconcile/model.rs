@@ -558,6 +558,24 @@ pub fn foreign_statements(doc: Option<&Value>, owned: impl Fn(&str) -> bool) -> 
         .collect()
 }
 
+/// (action, target) of each step a plan skipped: for checking that a second run skips nothing
+/// the first did not.
+pub fn skipped_set<X>(p: &Plan<X>) -> BTreeSet<(String, String)> {
+    p.skipped
+        .iter()
+        .map(|s| (s.action.clone(), s.target.clone()))
+        .collect()
+}
+
+/// How many cases a convergence property runs: 64 (`make test` stays fast) unless the
+/// `PROPTEST_CASES` environment variable asks for more.
+pub fn property_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
