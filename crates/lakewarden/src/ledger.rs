@@ -20,7 +20,11 @@
 //! intent written (conditional on the version read) → AWS write → result written. A dry run
 //! writes nothing. A crash between intent and result leaves the intent; the next run's plan
 //! [`heals`](LedgerPlanner::heal) it against what exists (a grant held → recorded as made, else
-//! dropped) before it plans anything else on that key.
+//! dropped) before it plans anything else on that key. catalog-sharer reads its ledger only
+//! when its plan may grant or revoke (`sharing::observe::ledger_needed`): a converged run with
+//! nothing to do defers the healing to the next run that reads it, which is harmless — a held
+//! grant is the same grant whether or not its entry says "made", and any run that could revoke
+//! or grant it again reads the ledger and heals first.
 //!
 //! **Whose grant is it?** lakewarden records only the permissions it actually added: the
 //! planners grant `lf::missing` (what is not held yet), and that difference is what the ledger
