@@ -414,7 +414,8 @@ impl LedgerPlanner {
         self.record_grant(&added)
     }
 
-    fn record_grant(&mut self, g: &LfGrant) -> Note {
+    /// The ledger key of `g` and its entry as the ledger holds it now.
+    fn grant_base(&self, g: &LfGrant) -> (String, Entry) {
         let pk = lf_key(&self.function, &g.principal, &g.resource);
         let detail = serde_json::to_value(&g.resource).unwrap_or(Value::Null);
         let base = self.base(
@@ -424,6 +425,11 @@ impl LedgerPlanner {
             g.resource.to_string(),
             detail,
         );
+        (pk, base)
+    }
+
+    fn record_grant(&mut self, g: &LfGrant) -> Note {
+        let (pk, base) = self.grant_base(g);
         let mut intent = base.clone();
         if intent.state == State::Gone {
             intent.permissions.clear();
@@ -444,15 +450,7 @@ impl LedgerPlanner {
 
     /// The note for revoking `g` (a part of what the ledger says lakewarden granted).
     pub fn revoke(&mut self, g: &LfGrant) -> Note {
-        let pk = lf_key(&self.function, &g.principal, &g.resource);
-        let detail = serde_json::to_value(&g.resource).unwrap_or(Value::Null);
-        let base = self.base(
-            &pk,
-            Kind::LfGrant,
-            &g.principal,
-            g.resource.to_string(),
-            detail,
-        );
+        let (pk, base) = self.grant_base(g);
         let mut intent = base.clone();
         intent.state = State::Revoking;
         intent.pending = Some(Pending {

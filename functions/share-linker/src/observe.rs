@@ -9,6 +9,18 @@ use lakewarden::policy;
 
 use crate::plan::{link_name, matches, Catalog, Evidence, POLICY_NAME};
 
+/// The inline policy share-linker writes on `role`, parsed (None when the role has none).
+async fn role_policy(aws: &Aws, role: &str) -> AwsResult<Option<serde_json::Value>> {
+    iam::get_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME)
+        .await?
+        .map(|t| policy::parse_document(&t))
+        .transpose()
+        .map_err(|e| {
+            AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
+                .on(format!("{role} policy {POLICY_NAME}"))
+        })
+}
+
 /// Round 0: every invitation this account received.
 pub async fn invitations(aws: &Aws) -> AwsResult<Vec<ram::Invitation>> {
     ram::list_invitations(&aws.ram).await
@@ -87,14 +99,7 @@ pub async fn catalog_with_ledger(
         if role_policies.contains_key(role.as_str()) || arn::account_of(role) != account {
             continue;
         }
-        let doc = iam::get_role_policy(&aws.iam, iam::role_name(role), POLICY_NAME)
-            .await?
-            .map(|t| policy::parse_document(&t))
-            .transpose()
-            .map_err(|e| {
-                AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
-                    .on(format!("{role} policy {POLICY_NAME}"))
-            })?;
+        let doc = role_policy(aws, role).await?;
         role_policies.insert(role.to_string(), doc);
     }
     // Roles no link entry lists any more that the ledger says share-linker granted: their
@@ -107,14 +112,7 @@ pub async fn catalog_with_ledger(
             if !is_role || role_policies.contains_key(&role) || arn::account_of(&role) != account {
                 continue;
             }
-            let doc = iam::get_role_policy(&aws.iam, iam::role_name(&role), POLICY_NAME)
-                .await?
-                .map(|t| policy::parse_document(&t))
-                .transpose()
-                .map_err(|e| {
-                    AwsError::local(lakewarden::aws::LocalKind::MalformedPolicy, e.to_string())
-                        .on(format!("{role} policy {POLICY_NAME}"))
-                })?;
+            let doc = role_policy(aws, &role).await?;
             role_policies.insert(role, doc);
         }
     }

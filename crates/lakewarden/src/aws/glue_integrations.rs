@@ -24,6 +24,18 @@ pub struct IntegrationInfo {
     pub errors: Vec<IntegrationError>,
 }
 
+/// An inbound integration as the target side sees it (no name).
+fn inbound_info(i: &aws_sdk_glue::types::InboundIntegration) -> IntegrationInfo {
+    IntegrationInfo {
+        arn: i.integration_arn().to_string(),
+        name: String::new(),
+        source_arn: i.source_arn().to_string(),
+        target_arn: i.target_arn().to_string(),
+        status: i.status().as_str().to_string(),
+        errors: errors(i.errors()),
+    }
+}
+
 fn errors(list: &[aws_sdk_glue::types::IntegrationError]) -> Vec<IntegrationError> {
     list.iter()
         .map(|e| IntegrationError {
@@ -76,14 +88,7 @@ pub async fn describe_inbound_integrations(client: &Client) -> AwsResult<Vec<Int
         let items = page
             .inbound_integrations()
             .iter()
-            .map(|i| IntegrationInfo {
-                arn: i.integration_arn().to_string(),
-                name: String::new(),
-                source_arn: i.source_arn().to_string(),
-                target_arn: i.target_arn().to_string(),
-                status: i.status().as_str().to_string(),
-                errors: errors(i.errors()),
-            })
+            .map(inbound_info)
             .collect();
         Ok((items, page.marker().map(String::from)))
     })
@@ -113,14 +118,7 @@ pub async fn describe_inbound_integration(
         .inbound_integrations()
         .iter()
         .find(|i| i.integration_arn() == integration_arn)
-        .map(|i| IntegrationInfo {
-            arn: i.integration_arn().to_string(),
-            name: String::new(),
-            source_arn: i.source_arn().to_string(),
-            target_arn: i.target_arn().to_string(),
-            status: i.status().as_str().to_string(),
-            errors: errors(i.errors()),
-        }))
+        .map(inbound_info))
 }
 
 /// The target role of a resource's integration property, `Some(None)` for a property without

@@ -126,16 +126,31 @@ fn to_grant(p: &PrincipalResourcePermissions, catalog_id: &str) -> Option<LfGran
 
 /// Every permission in the catalog, read once (all pages).
 pub async fn list_permissions(client: &Client, catalog_id: &str) -> AwsResult<LfState> {
+    read_permissions(client, catalog_id, None).await
+}
+
+/// ListPermissions over all pages, filtered by `principal` when one is given.
+async fn read_permissions(
+    client: &Client,
+    catalog_id: &str,
+    principal: Option<&str>,
+) -> AwsResult<LfState> {
     let mut state = LfState::default();
     let mut pages = client
         .list_permissions()
         .catalog_id(catalog_id)
+        .set_principal(principal.map(|p| {
+            DataLakePrincipal::builder()
+                .data_lake_principal_identifier(p)
+                .build()
+        }))
         .max_results(1000)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(on(|| {
-            format!("Lake Formation permissions of catalog {catalog_id}")
+        let page = page.map_err(on(|| match principal {
+            Some(p) => format!("Lake Formation permissions of {p} in catalog {catalog_id}"),
+            None => format!("Lake Formation permissions of catalog {catalog_id}"),
         }))?;
         for p in page.principal_resource_permissions() {
             if let Some(g) = to_grant(p, catalog_id) {
@@ -382,29 +397,7 @@ pub async fn list_permissions_of(
     catalog_id: &str,
     principal: &str,
 ) -> AwsResult<LfState> {
-    let mut state = LfState::default();
-    let mut pages = client
-        .list_permissions()
-        .catalog_id(catalog_id)
-        .principal(
-            DataLakePrincipal::builder()
-                .data_lake_principal_identifier(principal)
-                .build(),
-        )
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(on(|| {
-            format!("Lake Formation permissions of {principal} in catalog {catalog_id}")
-        }))?;
-        for p in page.principal_resource_permissions() {
-            if let Some(g) = to_grant(p, catalog_id) {
-                state.add(g);
-            }
-        }
-    }
-    Ok(state)
+    read_permissions(client, catalog_id, Some(principal)).await
 }
 
 /// Apply a fix to a settings document in place; whether anything changed. Every field the fix

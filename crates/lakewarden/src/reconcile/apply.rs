@@ -139,6 +139,21 @@ async fn ledger_result(store: Option<&StateStore>, note: &Note, report: &mut Rep
     }
 }
 
+/// A step not written because its ledger intent could not be recorded: failed, with the remedy.
+fn intent_failed<X: ExtAction>(
+    report: &mut Report,
+    state: &mut ApplyState,
+    step: &Step<X>,
+    e: &AwsError,
+    table: Option<&str>,
+) {
+    let (kind, target) = step.label();
+    state
+        .first_error
+        .get_or_insert_with(|| format!("{kind} {target}: {e}"));
+    report.push_failed(&kind, target, e.to_string(), remedy_ledger(table));
+}
+
 fn remedy_ledger(table: Option<&str>) -> String {
     format!(
         "lakewarden records what it grants in its state table{} (DynamoDB, partition key `pk` String; infra/state-table.yaml): create it or set `state_table`, and give the function dynamodb:GetItem/PutItem/Scan on it. Nothing was written for this step",
@@ -416,11 +431,7 @@ pub async fn apply<X: ExtAction>(
             for s in candidates {
                 if let Some(note) = &s.ledger {
                     if let Err(e) = ledger_intent(store.as_ref(), note).await {
-                        let (kind, target) = s.label();
-                        state
-                            .first_error
-                            .get_or_insert_with(|| format!("{kind} {target}: {e}"));
-                        report.push_failed(&kind, target, e.to_string(), remedy_ledger(table));
+                        intent_failed(report, &mut state, s, &e, table);
                         recorded += 1;
                         continue;
                     }
@@ -467,11 +478,7 @@ pub async fn apply<X: ExtAction>(
             recorded += 1;
             if let Some(note) = &s.ledger {
                 if let Err(e) = ledger_intent(store.as_ref(), note).await {
-                    let (kind, target) = s.label();
-                    state
-                        .first_error
-                        .get_or_insert_with(|| format!("{kind} {target}: {e}"));
-                    report.push_failed(&kind, target, e.to_string(), remedy_ledger(table));
+                    intent_failed(report, &mut state, s, &e, table);
                     continue;
                 }
             }
