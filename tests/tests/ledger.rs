@@ -819,3 +819,135 @@ fn urlencoding_free(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Issue 11 §5, integration-doctor: it shares a zero-ETL target database through
+/// `lakewarden::sharing` with its own ledger, so a consumer removed from `producer.shares` loses
+/// exactly what integration-doctor granted it on the next scheduled run (the integration is
+/// ACTIVE), and a person's grant to that consumer stays.
+#[tokio::test]
+async fn integration_doctor_revokes_exactly_what_it_granted_a_removed_consumer() {
+    const DB: &str = "zetl_ledger_db";
+    let source = fresh_account().await;
+    let target = fresh_account().await;
+    source.ddb_table("zetl-orders", "order_id").await;
+    let bucket = target.bucket("zetl-ledger").await;
+    target
+        .database(DB, Some(&format!("s3://{bucket}/zetl/")))
+        .await;
+    target
+        .parquet_table(DB, "orders", &format!("s3://{bucket}/zetl/orders/"))
+        .await;
+    let topic = target.topic("lakewarden-alerts").await;
+    let integration = source
+        .create_integration("zetl-orders", "zetl-orders", &target.id, DB)
+        .await;
+    target.set_integration_status(&integration, "ACTIVE", serde_json::json!([]));
+    let (gone, kept) = (new_account_id(), new_account_id());
+    // A person's grant to the consumer that will be removed.
+    person_grants(
+        &target,
+        &gone,
+        table_resource(&target.id, DB, "orders"),
+        &[Permission::Select],
+        &[],
+    )
+    .await;
+    let config = |consumers: &[&str]| {
+        let list: Vec<String> = consumers.iter().map(|c| format!("\"{c}\"")).collect();
+        format!(
+            "alerts: {{ topic_arn: \"{topic}\" }}\nintegrations: {{}}\nproducer:\n  shares:\n    - database: {DB}\n      consumers: [{}]\n      bucket_policy: false\n      register_location: false\n",
+            list.join(", ")
+        )
+    };
+    let active = serde_json::json!({"version": "0", "id": "e1",
+        "detail-type": "Zero-ETL Integration State Change", "source": "lakewarden",
+        "account": target.id, "time": "2026-11-24T10:00:00Z", "region": REGION,
+        "resources": [integration], "detail": {
+            "integrationArn": integration, "integrationName": "zetl-orders",
+            "sourceArn": format!("arn:aws:dynamodb:{REGION}:{}:table/zetl-orders", source.id),
+            "targetArn": format!("arn:aws:glue:{REGION}:{}:database/{DB}", target.id),
+            "side": "target", "previousStatus": "CREATING", "status": "ACTIVE", "errors": []}});
+    let run = |config: String, event: serde_json::Value| {
+        let ctx = target.ctx(&config);
+        async move {
+            match integration_doctor::handle(&ctx, event).await {
+                Ok(r) => r,
+                Err(lakewarden::runtime::HandlerError::ActionsFailed { report, .. }) => *report,
+                Err(e) => panic!("run failed: {e}"),
+            }
+        }
+    };
+    let doctor_ledger = || async {
+        ledger::Ledger::new(
+            StateStore::new(target.dynamodb(), DEFAULT_STATE_TABLE),
+            "integration-doctor",
+        )
+        .load()
+        .await
+        .expect("ledger")
+    };
+
+    // The integration became ACTIVE: both consumers are granted, and the ledger says so.
+    let first = run(config(&[&gone, &kept]), active).await;
+    assert!(first.failures().is_empty(), "{first:#?}");
+    let before = grants(&target, &target.id).await;
+    assert!(of(&before, &gone).len() > 1, "{before:#?}");
+    let view = doctor_ledger().await;
+    let recorded: Vec<LfGrant> = view
+        .entries
+        .values()
+        .filter_map(|(e, _)| e.lf_grant())
+        .filter(|g| g.principal == gone)
+        .collect();
+    assert!(!recorded.is_empty(), "{view:#?}");
+    assert!(view
+        .entries
+        .values()
+        .all(|(e, _)| e.state == State::Made && e.function == "integration-doctor"));
+    // The person's table grant is not lakewarden's.
+    assert!(!recorded.iter().any(|g| g.resource
+        == LfResource::Table {
+            catalog_id: target.id.clone(),
+            database: DB.into(),
+            name: "orders".into()
+        }));
+
+    // The consumer is removed from the configuration; the scheduled run revokes.
+    let r = run(config(&[&kept]), scheduled_event(&target.id)).await;
+    assert!(r.failures().is_empty(), "{r:#?}");
+    let revokes: Vec<_> = r
+        .actions
+        .iter()
+        .filter(|a| a.action == "lakeformation.revoke")
+        .collect();
+    assert_eq!(revokes.len(), recorded.len(), "{r:#?}");
+    assert!(revokes.iter().all(|a| a.outcome == Outcome::Applied));
+    let after = grants(&target, &target.id).await;
+    assert_eq!(
+        of(&after, &gone),
+        vec![&(
+            gone.clone(),
+            format!("table:{DB}.orders"),
+            set(&["SELECT"]),
+            set(&[])
+        )],
+        "only integration-doctor's grants go: {after:#?}"
+    );
+    assert_eq!(
+        of(&after, &kept),
+        of(&before, &kept),
+        "the kept consumer is untouched"
+    );
+    let view = doctor_ledger().await;
+    for g in &recorded {
+        let entry = &view
+            .entries
+            .get(&ledger::lf_key("integration-doctor", &gone, &g.resource))
+            .expect("entry")
+            .0;
+        assert_eq!(entry.state, State::Gone, "{entry:#?}");
+    }
+    // Converged: the next scheduled run writes nothing.
+    let again = run(config(&[&kept]), scheduled_event(&target.id)).await;
+    assert_eq!(again.writes, 0, "{again:#?}");
+}

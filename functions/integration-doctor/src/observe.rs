@@ -105,6 +105,9 @@ pub async fn diagnosis(aws: &Aws, cfg: &Integrations) -> AwsResult<Diagnosis> {
 /// event is a hint: the integration is re-read (`DescribeInboundIntegrations`) and shared only
 /// when it is ACTIVE now, and then on its own target ARN, never the event's.
 pub async fn share(aws: &Aws, cfg: &Config, scope: &Scope) -> AwsResult<Observed> {
+    if *scope == Scope::Schedule {
+        return scheduled_share(aws, cfg).await;
+    }
     let Scope::State(s) = scope else {
         return Ok(Observed::Skip);
     };
@@ -150,9 +153,49 @@ pub async fn share(aws: &Aws, cfg: &Config, scope: &Scope) -> AwsResult<Observed
     let observed = match &cfg.producer {
         Some(producer) if !sharing::shares_for(producer, &database).is_empty() => {
             let scope = sharing::Scope::Databases([database.clone()].into());
-            Some(Box::new(sharing::observe(aws, producer, &scope).await?))
+            Some(Box::new(
+                sharing::observe_with_ledger(aws, producer, &scope, Some(&ledger(aws, cfg)))
+                    .await?,
+            ))
         }
         _ => None,
     };
     Ok(Observed::Share { database, observed })
+}
+
+/// integration-doctor's ledger of what it granted when sharing target databases (issue 11 §5),
+/// in the configured state table: a consumer removed from `producer.shares` loses exactly what
+/// integration-doctor granted it, never a person's grant nor catalog-sharer's.
+fn ledger(aws: &Aws, cfg: &Config) -> lakewarden::ledger::Ledger {
+    lakewarden::ledger::Ledger::for_config(aws, cfg, crate::FUNCTION)
+}
+
+/// Round 1 of a scheduled run: the sharing of every target database of this account whose
+/// inbound integration is ACTIVE now (`DescribeInboundIntegrations`) is reconciled with the
+/// ledger — what is missing is granted, and what integration-doctor granted to a consumer the
+/// configuration no longer names is revoked. A database whose integration is not ACTIVE is not
+/// shared (the same rule as the state-change event). Without `producer`, nothing is read.
+async fn scheduled_share(aws: &Aws, cfg: &Config) -> AwsResult<Observed> {
+    let Some(producer) = &cfg.producer else {
+        return Ok(Observed::Skip);
+    };
+    let account = aws.account_id().await?;
+    let databases: std::collections::BTreeSet<String> =
+        glue_integrations::describe_inbound_integrations(&aws.glue)
+            .await?
+            .into_iter()
+            .filter(|i| i.status == "ACTIVE" && arn::account_of(&i.target_arn) == account)
+            .filter_map(|i| database_of(&i.target_arn))
+            .collect();
+    if databases.is_empty() {
+        return Ok(Observed::Skip);
+    }
+    let database = databases.iter().cloned().collect::<Vec<_>>().join(", ");
+    let scope = sharing::Scope::Databases(databases);
+    let observed =
+        sharing::observe_with_ledger(aws, producer, &scope, Some(&ledger(aws, cfg))).await?;
+    Ok(Observed::Share {
+        database,
+        observed: Some(Box::new(observed)),
+    })
 }
