@@ -349,19 +349,28 @@ pub async fn register_location_as(
     Ok(())
 }
 
-/// The data lake settings as the prerequisite checks read them (GetDataLakeSettings).
-pub async fn get_data_lake_settings(
+/// GetDataLakeSettings of `catalog_id`, as AWS answers it.
+async fn read_settings(
     client: &Client,
     catalog_id: &str,
-) -> AwsResult<crate::lfsettings::Settings> {
-    let out = client
+) -> AwsResult<aws_sdk_lakeformation::operation::get_data_lake_settings::GetDataLakeSettingsOutput>
+{
+    client
         .get_data_lake_settings()
         .catalog_id(catalog_id)
         .send()
         .await
         .map_err(on(|| {
             format!("Lake Formation data lake settings of {catalog_id}")
-        }))?;
+        }))
+}
+
+/// The data lake settings as the prerequisite checks read them (GetDataLakeSettings).
+pub async fn get_data_lake_settings(
+    client: &Client,
+    catalog_id: &str,
+) -> AwsResult<crate::lfsettings::Settings> {
+    let out = read_settings(client, catalog_id).await?;
     let s = out.data_lake_settings();
     let ids = |ps: &[DataLakePrincipal]| -> Vec<String> {
         ps.iter()
@@ -462,14 +471,7 @@ pub async fn fix_data_lake_settings(
     catalog_id: &str,
     fix: &crate::lfsettings::SettingsFix,
 ) -> AwsResult<bool> {
-    let out = client
-        .get_data_lake_settings()
-        .catalog_id(catalog_id)
-        .send()
-        .await
-        .map_err(on(|| {
-            format!("Lake Formation data lake settings of {catalog_id}")
-        }))?;
+    let out = read_settings(client, catalog_id).await?;
     let mut s = out
         .data_lake_settings()
         .cloned()

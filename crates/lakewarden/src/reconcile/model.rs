@@ -385,11 +385,7 @@ fn apply_core<E, X: ExtAction>(
             principals,
             ..
         } => {
-            let s = world
-                .ram_shares
-                .values_mut()
-                .find(|s| &s.arn == arn)
-                .ok_or_else(|| format!("UnknownResourceException: {arn}"))?;
+            let s = ram_share(world, arn)?;
             s.resources.extend(resources.iter().cloned());
             s.principals.extend(principals.iter().cloned());
             Ok(Done::Applied)
@@ -400,11 +396,7 @@ fn apply_core<E, X: ExtAction>(
             principals,
             ..
         } => {
-            let s = world
-                .ram_shares
-                .values_mut()
-                .find(|s| &s.arn == arn)
-                .ok_or_else(|| format!("UnknownResourceException: {arn}"))?;
+            let s = ram_share(world, arn)?;
             s.resources.retain(|r| !resources.contains(r));
             s.principals.retain(|p| !principals.contains(p));
             Ok(Done::Applied)
@@ -529,6 +521,15 @@ pub fn apply<E, X: ExtAction>(
         }
     }
     out
+}
+
+/// The model's RAM share `arn`, or the error RAM answers for an unknown one.
+fn ram_share<'w, E>(world: &'w mut World<E>, arn: &str) -> Result<&'w mut ShareState, String> {
+    world
+        .ram_shares
+        .values_mut()
+        .find(|s| s.arn == arn)
+        .ok_or_else(|| format!("UnknownResourceException: {arn}"))
 }
 
 /// For plans without function-specific actions.

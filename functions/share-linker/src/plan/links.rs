@@ -108,6 +108,29 @@ fn still_configured(cfg: &Consumer, obs: &Catalog, g: &LfGrant) -> bool {
 
 /// What this account may re-grant on `resource`: the permissions it received on it with the
 /// grant option (`ALL` with the grant option covers every one).
+/// The permissions of `wanted` not in `held`, comma-separated (for a refusal's reason).
+fn lacking(wanted: &[String], held: &[String]) -> String {
+    wanted
+        .iter()
+        .filter(|p| !held.contains(p))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// DESCRIBE for `role` on the resource link `name` in `account`.
+fn describe_link(role: &str, account: &str, name: &str) -> LfGrant {
+    LfGrant::new(
+        role,
+        LfResource::Database {
+            catalog_id: account.into(),
+            name: name.into(),
+        },
+        ["DESCRIBE"],
+        false,
+    )
+}
+
 fn grantable_on(received: &LfState, resource: &LfResource, wanted: &[String]) -> Vec<String> {
     let held: BTreeSet<String> = received
         .iter()
@@ -167,15 +190,7 @@ fn role_grants(
     let mut tables: Vec<(LfResource, Vec<String>)> = Vec::new();
     if !on_wildcard.is_empty() {
         if on_wildcard.len() < wanted.len() {
-            missing.push(format!(
-                "{} on {wildcard}",
-                wanted
-                    .iter()
-                    .filter(|p| !on_wildcard.contains(p))
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            missing.push(format!("{} on {wildcard}", lacking(&wanted, &on_wildcard)));
         }
         tables.push((wildcard, on_wildcard));
     } else {
@@ -190,15 +205,7 @@ fn role_grants(
         for r in named {
             let perms = grantable_on(received, &r, &wanted);
             if perms.len() < wanted.len() {
-                missing.push(format!(
-                    "{} on {r}",
-                    wanted
-                        .iter()
-                        .filter(|p| !perms.contains(p))
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                missing.push(format!("{} on {r}", lacking(&wanted, &perms)));
             }
             if !perms.is_empty() {
                 tables.push((r, perms));
@@ -212,15 +219,7 @@ fn role_grants(
         }
     }
     for role in roles {
-        out.push(LfGrant::new(
-            role,
-            LfResource::Database {
-                catalog_id: account.into(),
-                name: name.into(),
-            },
-            ["DESCRIBE"],
-            false,
-        ));
+        out.push(describe_link(role, account, name));
         if !describe_db.is_empty() {
             out.push(LfGrant::new(role, database.clone(), ["DESCRIBE"], false));
         }
@@ -249,15 +248,7 @@ fn granted_on_share(
         .collect();
     let mut out = Vec::new();
     for role in roles {
-        out.push(LfGrant::new(
-            role,
-            LfResource::Database {
-                catalog_id: account.into(),
-                name: name.into(),
-            },
-            ["DESCRIBE"],
-            false,
-        ));
+        out.push(describe_link(role, account, name));
         out.push(LfGrant::new(
             role,
             LfResource::Database {
