@@ -1255,3 +1255,80 @@ async fn a_failed_grant_alert_carries_the_explain_verdict() {
     assert!(body.contains("datazone_usr_env1"), "{body}");
     assert!(body.contains("cm_kasama_sales.orders"), "{body}");
 }
+
+/// Issue 11 §5: a subscription target removed from `datazone.fulfil_targets` loses exactly what
+/// lakewarden granted for it — the grant's statements in lakewarden's policy and its Lake
+/// Formation access — on the next scheduled run; a person's statement in the same policy and
+/// the environment's own grants stay, DataZone is not told REVOKED, and the run after that has
+/// no evidence left and writes nothing.
+#[tokio::test]
+async fn a_target_removed_from_fulfil_targets_loses_exactly_what_lakewarden_granted() {
+    let s = s4(Some(AWS_BOUNDARY)).await;
+    let cfg = s.config("");
+    s.run(
+        &cfg,
+        s.event("datazone-environment-deployment-completed.json", ""),
+    )
+    .await
+    .unwrap();
+    let mut pol = s.policy().await.unwrap();
+    pol["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}));
+    s.acct
+        .iam()
+        .put_role_policy()
+        .role_name("datazone_usr_env1")
+        .policy_name("lakewarden-datazone")
+        .policy_document(pol.to_string())
+        .send()
+        .await
+        .unwrap();
+    let before = s.policy().await.unwrap();
+    let grants_before = s.role_grants().await;
+    s.run(
+        &cfg,
+        s.event("datazone-subscription-grant-requested.json", "grt1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+    assert_ne!(s.policy().await.unwrap(), before);
+    assert_ne!(s.role_grants().await, grants_before);
+
+    // While tgt1 is served, the schedule keeps the grant.
+    let kept = s.run(&cfg, scheduled_event(&s.acct.id)).await.unwrap();
+    assert_eq!(kept.writes, 0, "{kept:#?}");
+
+    let removed = cfg.replace("fulfil_targets: [tgt1]", "fulfil_targets: [tgt_other]");
+    let r = s
+        .run(&removed, scheduled_event(&s.acct.id))
+        .await
+        .expect("run");
+    assert!(r.failures().is_empty(), "{r:#?}");
+    assert!(
+        r.actions
+            .iter()
+            .any(|a| a.action == "lakeformation.revoke" && a.outcome == Outcome::Applied),
+        "{r:#?}"
+    );
+    assert!(!r
+        .actions
+        .iter()
+        .any(|a| a.action.starts_with("datazone.") && a.outcome == Outcome::Applied));
+    assert_eq!(
+        s.policy().await.unwrap(),
+        before,
+        "only the grant's statements go; the person's and the environment's stay"
+    );
+    assert_eq!(s.role_grants().await, grants_before);
+    assert_eq!(s.grant_status().await.0, "GRANTED");
+
+    // No evidence left: nothing more is taken.
+    let again = s
+        .run(&removed, scheduled_event(&s.acct.id))
+        .await
+        .expect("run");
+    assert_eq!(again.writes, 0, "{again:#?}");
+}

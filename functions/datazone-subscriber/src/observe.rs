@@ -104,6 +104,10 @@ pub enum Item {
         error: AwsError,
         assets: Option<Result<Vec<(String, String)>, AwsError>>,
     },
+    /// A GRANTED grant to a subscription target no longer in `datazone.fulfil_targets` whose
+    /// environment role still holds lakewarden's statements for it (issue 11 §5), read as a
+    /// revoke: the plan takes back what lakewarden granted for it (`plan::retire`).
+    Retired(Box<GrantObserved>),
     /// Nothing for lakewarden (the reason goes into the report).
     Ignored(String),
     /// A read that failed (`what` it was about, what a person should check).
@@ -173,6 +177,7 @@ pub async fn observe(aws: &Aws, cfg: &DataZone, scope: &Scope) -> AwsResult<Obse
                         for g in grants.iter().filter_map(|g| trigger::pending(domain, g)) {
                             items.push(grant_item(aws, cfg, &g, false).await);
                         }
+                        items.extend(retired_items(aws, cfg, domain, &grants, &account).await);
                     }
                     Err(error) => items.push(Item::Unreadable {
                         what: format!("domain {domain} subscription grants"),
@@ -363,6 +368,84 @@ async fn environment(
         boundary_doc,
         copy,
     })
+}
+
+/// The GRANTED grants of a domain to subscription targets lakewarden no longer fulfils whose
+/// environment role still holds lakewarden's statements for the grant (its Sids carry the grant
+/// id): the evidence that lakewarden fulfilled them (issue 11 §5, `plan::retire`). Targets,
+/// environment roles and their policies are read once each; a grant is read further only with
+/// that evidence. A read that fails is no evidence: the grant is left alone this run. Of several
+/// such grants of one listing to one target, the first takes the shared LF access and link and
+/// the others count it as holding them (so the same revoke is not sent twice).
+async fn retired_items(
+    aws: &Aws,
+    cfg: &DataZone,
+    domain: &str,
+    grants: &[datazone::GrantSummary],
+    account: &str,
+) -> Vec<Item> {
+    use std::collections::BTreeMap;
+    let mut targets: BTreeMap<(String, String), Option<datazone::SubscriptionTarget>> =
+        BTreeMap::new();
+    let mut policies: BTreeMap<String, Option<Value>> = BTreeMap::new();
+    let mut first: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for g in grants {
+        let granted = !g.assets.is_empty() && g.assets.iter().all(|(_, s)| s == "GRANTED");
+        let (Some(env), Some((listing, revision))) = (&g.environment_id, &g.listing) else {
+            continue;
+        };
+        if !granted {
+            continue;
+        }
+        let key = (env.clone(), g.target_id.clone());
+        if !targets.contains_key(&key) {
+            let t = datazone::get_subscription_target(&aws.datazone, domain, env, &g.target_id)
+                .await
+                .ok();
+            targets.insert(key.clone(), t);
+        }
+        let Some(target) = targets[&key].clone().filter(|t| !plan::fulfils(cfg, t)) else {
+            continue;
+        };
+        if !policies.contains_key(env) {
+            let doc = match role_arn_of(aws, domain, env, account).await {
+                Ok(role) => role_policy(aws, &role).await.ok().flatten(),
+                Err(_) => None,
+            };
+            policies.insert(env.clone(), doc);
+        }
+        if !policies[env]
+            .as_ref()
+            .is_some_and(|d| plan::retire::holds_grant_sids(d, &g.id))
+        {
+            continue;
+        }
+        let r = GrantRef {
+            kind: GrantKind::Revoke,
+            domain: domain.to_string(),
+            id: g.id.clone(),
+            listing: Some((listing.clone(), Some(revision.clone()))),
+            target: Some((g.target_id.clone(), env.clone())),
+        };
+        match grant(aws, &r, &target, false).await {
+            Ok(mut o) => {
+                let shared = (g.target_id.clone(), listing.clone());
+                o.other_grants_holding_table = first.get(&shared).cloned().into_iter().collect();
+                first.entry(shared).or_insert_with(|| g.id.clone());
+                out.push(Item::Retired(Box::new(o)));
+            }
+            Err(error) => out.push(Item::Unreadable {
+                what: format!(
+                    "subscription grant {} (its target is no longer in datazone.fulfil_targets)",
+                    g.id
+                ),
+                error,
+                remedy: "Check the grant's listing, environment and table in DataZone and the function's read permissions; lakewarden's statements for it stay until a run can read it".into(),
+            }),
+        }
+    }
+    out
 }
 
 async fn grant_item(aws: &Aws, cfg: &DataZone, g: &GrantRef, still_subscribed: bool) -> Item {

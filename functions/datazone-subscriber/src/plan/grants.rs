@@ -21,7 +21,7 @@ use super::{
 };
 use crate::trigger::{GrantKind, GrantRef};
 
-fn grant_sids(grant: &str) -> [String; 2] {
+pub(crate) fn grant_sids(grant: &str) -> [String; 2] {
     let f = policy::sid_fragment(grant);
     [format!("{GRANT_SID}Get{f}"), format!("{GRANT_SID}List{f}")]
 }

@@ -5,6 +5,7 @@
 pub mod boundary;
 pub mod environment;
 pub mod grants;
+pub mod retire;
 
 use lakewarden::aws::datazone::SubscriptionTarget;
 use lakewarden::aws::{AwsError, LocalKind};
@@ -292,6 +293,7 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
                     "Check the environment, listing and target in DataZone, and the function's read permissions; the grant stays pending for the next run",
                 ),
             },
+            Item::Retired(o) => p.extend_unit(unit_of(&o.grant), retire::plan_retired(cfg, o)),
             Item::Ignored(why) => p.notes.push(json!({ "ignored": why })),
             Item::Unreadable { what, error, .. } if error.is_local(LocalKind::OtherAccount) => p
                 .notes
