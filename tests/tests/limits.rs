@@ -9,7 +9,7 @@
 //! (the environment role filled by subscriptions) and integration-doctor (source table policy,
 //! target catalog policy, target role trust policy).
 
-use lakewarden::report::{ActionReport, Report};
+use lakewarden::report::{ActionReport, Outcome, Report};
 use lakewarden::runtime::HandlerError;
 use lakewarden_tests::*;
 use serde_json::{json, Value};
@@ -535,6 +535,20 @@ async fn datazone_subscriptions_fill_the_environment_role_up_to_its_limit_and_no
     let text = raw_role_policy(&acct, "datazone_usr_env1", "lakewarden-datazone")
         .await
         .expect("policy");
+    // What Lake Formation grants the environment role once the run is over.
+    let held = lakewarden::aws::lakeformation::list_permissions(&acct.aws.lakeformation, &acct.id)
+        .await
+        .unwrap();
+    let table_access = |i: usize| {
+        held.get(
+            &role,
+            &lakewarden::lf::LfResource::Table {
+                catalog_id: acct.id.clone(),
+                database: "sales".into(),
+                name: format!("t{i:03}"),
+            },
+        )
+    };
     let mut granted = 0;
     let mut failed_grants = 0;
     for i in 0..GRANTS {
@@ -560,10 +574,21 @@ async fn datazone_subscriptions_fill_the_environment_role_up_to_its_limit_and_no
                     in_policy && text.contains(&location),
                     "grt{i} granted without its statements"
                 );
+                assert!(
+                    table_access(i).is_some(),
+                    "grt{i} granted without LF access"
+                );
             }
             "GRANT_FAILED" => {
                 failed_grants += 1;
                 assert!(!in_policy, "grt{i} failed but its statements were written");
+                // The LF grants ran before the policy write: DataZone says GRANT_FAILED, so the
+                // access given in this run was taken back.
+                assert_eq!(
+                    table_access(i),
+                    None,
+                    "grt{i} is GRANT_FAILED but Lake Formation still grants its table"
+                );
                 let cause = a
                     .failure_cause()
                     .and_then(|f| f.message())
@@ -585,6 +610,22 @@ async fn datazone_subscriptions_fill_the_environment_role_up_to_its_limit_and_no
         let remedy = a.remedy.as_deref().unwrap_or_default();
         assert!(remedy.contains("managed policy"), "{remedy}");
     }
+    let undone = r
+        .actions
+        .iter()
+        .filter(|a| a.action == "lakeformation.undo_grants" && a.outcome == Outcome::Applied)
+        .count();
+    assert_eq!(undone, failed_grants, "{:#?}", r.actions);
+    // The environment's database DESCRIBE (datazone.databases) is never taken back.
+    assert!(held
+        .get(
+            &role,
+            &lakewarden::lf::LfResource::Database {
+                catalog_id: acct.id.clone(),
+                name: "sales".into(),
+            },
+        )
+        .is_some());
 }
 
 // ---------------------------------------------------------------- integration-doctor

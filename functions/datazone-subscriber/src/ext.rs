@@ -1,12 +1,22 @@
 //! The writes only datazone-subscriber makes: its copy of an environment role's permissions
-//! boundary. Everything else it plans is the shared vocabulary.
+//! boundary, and taking back the Lake Formation access of a subscription grant whose later step
+//! failed. Everything else it plans is the shared vocabulary.
 
 use std::future::Future;
 
-use lakewarden::aws::{iam, Aws, AwsResult};
-use lakewarden::reconcile::{ApplyState, Done, ExtAction};
+use lakewarden::aws::{iam, lakeformation, Aws, AwsResult};
+use lakewarden::lf::{self, LfGrant};
+use lakewarden::reconcile::{ApplyState, Done, ExtAction, Phase};
 use serde::Serialize;
 use serde_json::Value;
+
+/// One Lake Formation grant a subscription grant made in this run, and the other units of the
+/// run that planned the same grant (it stays while one of them did not fail).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Undo {
+    pub grant: LfGrant,
+    pub shared_with: Vec<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -23,6 +33,11 @@ pub enum Ext {
     UpdateBoundaryCopy { arn: String, document: Value },
     /// Make the copy the role's permissions boundary.
     AttachBoundary { role: String, arn: String },
+    /// A subscription grant's LF grants run before its policy write (phases Grant → Write): when
+    /// a later step of the grant (`unit`) failed, DataZone is told GRANT_FAILED, so the access
+    /// given in this run is taken back (runs in [`Phase::Revoke`], before the status). Nothing
+    /// when the grant's steps all succeeded.
+    UndoGrants { unit: String, grants: Vec<Undo> },
 }
 
 impl ExtAction for Ext {
@@ -32,6 +47,14 @@ impl ExtAction for Ext {
             Ext::DeleteBoundaryVersion { .. } => "iam.delete_policy_version",
             Ext::UpdateBoundaryCopy { .. } => "iam.update_boundary_copy",
             Ext::AttachBoundary { .. } => "iam.put_role_permissions_boundary",
+            Ext::UndoGrants { .. } => "lakeformation.undo_grants",
+        }
+    }
+
+    fn phase(&self) -> Phase {
+        match self {
+            Ext::UndoGrants { .. } => Phase::Revoke,
+            _ => Phase::Write,
         }
     }
 
@@ -41,6 +64,10 @@ impl ExtAction for Ext {
             Ext::DeleteBoundaryVersion { arn, version } => format!("{arn} version {version}"),
             Ext::UpdateBoundaryCopy { arn, .. } => arn.clone(),
             Ext::AttachBoundary { role, arn } => format!("{role} boundary {arn}"),
+            Ext::UndoGrants { unit, grants } => format!(
+                "{unit}: the {} Lake Formation grant(s) of this run, taken back if a later step of the grant fails",
+                grants.len()
+            ),
         }
     }
 
@@ -56,6 +83,14 @@ impl ExtAction for Ext {
             Ext::AttachBoundary { role, arn } => format!(
                 "Give the function's role iam:PutRolePermissionsBoundary on {role} (condition iam:PermissionsBoundary = {arn}), or attach it by hand"
             ),
+            Ext::UndoGrants { unit, grants } => format!(
+                "DataZone shows {unit} GRANT_FAILED but Lake Formation may still grant its access: revoke {} by hand",
+                grants
+                    .iter()
+                    .map(|u| u.grant.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
         }
     }
 
@@ -63,10 +98,45 @@ impl ExtAction for Ext {
     fn apply<'a>(
         &'a self,
         aws: &'a Aws,
-        _state: &'a mut ApplyState,
+        state: &'a mut ApplyState,
     ) -> impl Future<Output = AwsResult<Done>> + Send + 'a {
         async move {
             match self {
+                Ext::UndoGrants { unit, grants } => {
+                    let failed = |u: &String| state.first_error_of.contains_key(u);
+                    if !failed(unit) {
+                        return Ok(Done::Already);
+                    }
+                    let undo: Vec<&LfGrant> = grants
+                        .iter()
+                        .filter(|u| u.shared_with.iter().all(failed))
+                        .map(|u| &u.grant)
+                        .collect();
+                    if undo.is_empty() {
+                        return Ok(Done::Already);
+                    }
+                    // Only what the role holds now (a grant that failed itself gave nothing).
+                    // ListPermissions with a principal wants a resource too: the whole catalog,
+                    // read only on this failure path.
+                    let account = aws.account_id().await?;
+                    let held =
+                        lakeformation::list_permissions(&aws.lakeformation, &account).await?;
+                    let undo: Vec<LfGrant> = undo
+                        .into_iter()
+                        .filter_map(|g| lf::held(g, &held))
+                        .collect();
+                    if undo.is_empty() {
+                        return Ok(Done::Already);
+                    }
+                    for r in lakeformation::batch_revoke(&aws.lakeformation, &account, &undo).await
+                    {
+                        match r {
+                            Err(e) if !e.is_not_found() => return Err(e),
+                            _ => {}
+                        }
+                    }
+                    Ok(Done::Applied)
+                }
                 Ext::CreateBoundaryCopy {
                     name,
                     document,

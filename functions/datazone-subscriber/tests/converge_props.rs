@@ -263,11 +263,33 @@ fn observe(w: &W) -> Observed {
 }
 
 fn no_boundary(
-    _: &mut W,
+    w: &mut W,
     x: &Ext,
-    _: &mut lakewarden::reconcile::ApplyState,
+    st: &mut lakewarden::reconcile::ApplyState,
 ) -> Result<lakewarden::reconcile::Done, String> {
-    Err(format!("boundary copy not expected: {x:?}"))
+    use lakewarden::reconcile::Done;
+    match x {
+        // As ext.rs: only when the grant's unit (and every other unit granting the same) failed.
+        Ext::UndoGrants { unit, grants } => {
+            if !st.first_error_of.contains_key(unit) {
+                return Ok(Done::Already);
+            }
+            let mut done = Done::Already;
+            for u in grants {
+                if u.shared_with
+                    .iter()
+                    .all(|o| st.first_error_of.contains_key(o))
+                {
+                    if let Some(p) = model::lf_revoke(&w.permissions, &u.grant) {
+                        w.permissions = p;
+                        done = Done::Applied;
+                    }
+                }
+            }
+            Ok(done)
+        }
+        _ => Err(format!("boundary copy not expected: {x:?}")),
+    }
 }
 
 fn plan(cfg: &DataZone, w: &W) -> Plan<Ext> {

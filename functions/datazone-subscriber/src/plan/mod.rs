@@ -198,6 +198,51 @@ pub fn lf_checks(cfg: &lakewarden::config::Config, observed: &Observed) -> DzPla
     }
 }
 
+/// The unit of a subscription grant's steps (see [`Plan::extend_unit`]).
+pub fn unit_of(grant: &str) -> String {
+    format!("grant {grant}")
+}
+
+/// A grant's LF grants run before its policy write (phases Grant → Write): when a later step of
+/// the grant fails, DataZone is told GRANT_FAILED and the access must not stay. The grant's plan
+/// gets [`Ext::UndoGrants`], which takes back what it granted in this run when its unit failed —
+/// except what an environment of the run also grants, and what another grant of the run also
+/// granted unless that one failed too.
+fn undo_grants(
+    mut part: DzPlan,
+    grant: &str,
+    planned_by: &std::collections::BTreeMap<(String, lf::LfResource), Vec<Option<String>>>,
+) -> DzPlan {
+    let unit = unit_of(grant);
+    let later = part
+        .actions()
+        .any(|a| a.phase() > Phase::Grant && !matches!(a, Action::DataZoneGrantStatus { .. }));
+    let grants: Vec<crate::ext::Undo> = part
+        .grants()
+        .into_iter()
+        .filter_map(|g| {
+            let by = planned_by.get(&(g.principal.clone(), g.resource.clone()))?;
+            if by.contains(&None) {
+                return None;
+            }
+            let shared_with = by
+                .iter()
+                .flatten()
+                .filter(|u| **u != unit)
+                .cloned()
+                .collect();
+            Some(crate::ext::Undo {
+                grant: g,
+                shared_with,
+            })
+        })
+        .collect();
+    if later && !grants.is_empty() {
+        part.push_ext(Ext::UndoGrants { unit, grants });
+    }
+    part
+}
+
 pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
     let mut p = DzPlan::default();
     // What the grants of this run give: a revoke in the same run (which runs after them) keeps
@@ -207,10 +252,28 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
     // property, tests/converge_props.rs).
     let mut granting = LfState::default();
     let mut tables: std::collections::BTreeMap<(&str, &str, &str, &str), &str> = Default::default();
+    // Who plans each LF grant of this run (principal, resource): the units of the grants, and
+    // `None` for the environments (never taken back, see `undo_grants`).
+    let mut planned_by: std::collections::BTreeMap<(String, lf::LfResource), Vec<Option<String>>> =
+        Default::default();
     for item in &observed.items {
+        if let Item::Environment(o) = item {
+            for g in plan_environment(cfg, o).grants() {
+                planned_by
+                    .entry((g.principal, g.resource))
+                    .or_default()
+                    .push(None);
+            }
+        }
         if let Item::Grant(o) = item {
             if o.kind == GrantKind::Grant {
                 let part = plan_grant(cfg, o);
+                for g in part.grants() {
+                    planned_by
+                        .entry((g.principal, g.resource))
+                        .or_default()
+                        .push(Some(unit_of(&o.grant)));
+                }
                 let failed = part.actions().any(|a| {
                     matches!(a, Action::DataZoneGrantStatus { status, .. } if status == "GRANT_FAILED")
                 }) || part.already.iter().any(|(_, t)| t.ends_with("-> GRANT_FAILED"));
@@ -245,7 +308,7 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
             Item::Environment(o) => p.extend(plan_environment(cfg, o)),
             Item::Grant(o) => {
                 let part = match o.kind {
-                    GrantKind::Grant => plan_grant(cfg, o),
+                    GrantKind::Grant => undo_grants(plan_grant(cfg, o), &o.grant, &planned_by),
                     GrantKind::Revoke => {
                         let mut kept = (**o).clone();
                         let me = revoked.iter().position(|g| *g == o.grant);
@@ -266,7 +329,7 @@ pub fn plan(cfg: &DataZone, observed: &Observed) -> DzPlan {
                         plan_revoke(cfg, &kept)
                     }
                 };
-                p.extend_unit(format!("grant {}", o.grant), part);
+                p.extend_unit(unit_of(&o.grant), part);
             }
             Item::GrantUnreadable {
                 grant,

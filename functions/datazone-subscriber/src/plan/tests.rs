@@ -1230,3 +1230,74 @@ fn two_revokes_of_one_listing_in_one_run_that_see_each_other_granted_take_the_ac
     );
     assert!(p.revokes().is_empty(), "grt-3 still holds the table");
 }
+
+#[test]
+fn a_grant_whose_later_step_fails_takes_back_the_access_it_was_given() {
+    // The LF grants run before the policy write (Grant → Write): a grant whose policy write
+    // fails is told GRANT_FAILED, so its plan carries the undo of what it granted in this run,
+    // run after the write and before the status; a grant shared with another grant of the run
+    // is taken back only if that one failed too.
+    let a = observed_grant();
+    let b = GrantObserved {
+        grant: "grt-2".into(),
+        table_name: "items".into(),
+        ..observed_grant()
+    };
+    let p = plan(
+        &cfg(""),
+        &Observed {
+            items: vec![Item::Grant(Box::new(a.clone())), Item::Grant(Box::new(b))],
+            lf: None,
+        },
+    );
+    let undos: Vec<(&Step<Ext>, &String, &Vec<crate::ext::Undo>)> = p
+        .steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::Ext(Ext::UndoGrants { unit, grants }) => Some((s, unit, grants)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(undos.len(), 2);
+    let (step, unit, grants) = &undos[0];
+    assert_eq!(unit.as_str(), "grant grt-1");
+    assert_eq!(step.unit.as_deref(), Some("grant grt-1"));
+    assert_eq!(
+        step.phase(),
+        Phase::Revoke,
+        "after the policy write, before the status"
+    );
+    // Exactly what grt-1 granted in this run.
+    let mine: Vec<LfGrant> = p
+        .steps
+        .iter()
+        .filter(|s| s.unit.as_deref() == Some("grant grt-1"))
+        .filter_map(|s| match &s.action {
+            Action::LfGrant(g) => Some(g.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        grants.iter().map(|u| u.grant.clone()).collect::<Vec<_>>(),
+        mine
+    );
+    for u in grants.iter() {
+        match &u.grant.resource {
+            // The database DESCRIBE serves grt-2 too.
+            lf::LfResource::Database { .. } => {
+                assert_eq!(u.shared_with, vec!["grant grt-2".to_string()])
+            }
+            _ => assert!(u.shared_with.is_empty(), "{u:?}"),
+        }
+    }
+    // A redelivery of a granted grant plans nothing, the undo included.
+    let granted = after(&a, &plan_grant(&cfg(""), &a));
+    let again = plan(
+        &cfg(""),
+        &Observed {
+            items: vec![Item::Grant(Box::new(granted))],
+            lf: None,
+        },
+    );
+    assert!(again.is_empty(), "{:?}", again.steps);
+}
