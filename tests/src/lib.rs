@@ -498,6 +498,31 @@ impl Account {
             .expect("create table");
     }
 
+    /// Every Lake Formation permission of this account's catalog (one ListPermissions page).
+    pub async fn lf_permissions(
+        &self,
+    ) -> Vec<aws_sdk_lakeformation::types::PrincipalResourcePermissions> {
+        self.lakeformation()
+            .list_permissions()
+            .catalog_id(&self.id)
+            .send()
+            .await
+            .expect("list permissions")
+            .principal_resource_permissions()
+            .to_vec()
+    }
+
+    /// The bucket's policy as S3 returns it (None when it has none or cannot be read).
+    pub async fn raw_bucket_policy(&self, bucket: &str) -> Option<String> {
+        self.s3()
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.policy().map(String::from))
+    }
+
     pub async fn bucket_policy(&self, bucket: &str) -> Option<Value> {
         match self.s3().get_bucket_policy().bucket(bucket).send().await {
             Ok(o) => o
@@ -543,6 +568,34 @@ impl Account {
     }
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
         aws_sdk_eventbridge::Client::new(&self.sdk)
+    }
+
+    /// Creates the SQS queue `name`; its URL.
+    pub async fn queue(&self, name: &str) -> String {
+        self.sqs()
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("queue")
+            .queue_url()
+            .expect("url")
+            .to_string()
+    }
+
+    /// A queue (`alerts-<account>`) subscribed to the SNS topic `topic`; its URL.
+    pub async fn alert_queue(&self, topic: &str) -> String {
+        let name = format!("alerts-{}", self.id);
+        let url = self.queue(&name).await;
+        self.sns()
+            .subscribe()
+            .topic_arn(topic)
+            .protocol("sqs")
+            .endpoint(format!("arn:aws:sqs:{REGION}:{}:{name}", self.id))
+            .send()
+            .await
+            .expect("subscribe");
+        url
     }
 
     /// A queue receiving every event of `source` on the default bus; returns its URL.
@@ -688,5 +741,70 @@ impl Account {
                     .is_some_and(|se| se.is_resource_in_use_exception()) => {}
             Err(e) => panic!("create table {name}: {e:?}"),
         }
+    }
+}
+
+impl Moto {
+    /// Puts one DataZone item (`domain`, `environment`, `listing`, …) into the local DataZone
+    /// (tests/moto_ext); panics unless it answers 200.
+    pub fn dz_put(&self, kind: &str, item: Value) {
+        let (code, body) = self.http(
+            "POST",
+            "/lakewarden-test/datazone/put",
+            &serde_json::json!({"kind": kind, "item": item}).to_string(),
+        );
+        assert_eq!(code, 200, "{body}");
+    }
+
+    /// DataZone domain `domain` in `account`, its environment `env1` (project `prj1`, user role
+    /// `role`, subscribed database `env1_sub_db`) and the environment's Glue subscription target
+    /// `tgt1`.
+    pub fn dz_environment(&self, domain: &str, account: &str, role: &str) {
+        self.dz_put(
+            "domain",
+            serde_json::json!({"id": domain, "awsAccountId": account}),
+        );
+        self.dz_put(
+            "environment",
+            serde_json::json!({"id": "env1", "domainId": domain, "projectId": "prj1",
+            "awsAccountId": account, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
+        );
+        self.dz_put(
+            "subscription-target",
+            serde_json::json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
+            "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
+        );
+    }
+}
+
+impl Account {
+    /// Creates the DataZone environment user role `datazone_usr_env1` (trusting
+    /// datazone.amazonaws.com, with `boundary` as its permissions boundary when given); its ARN.
+    pub async fn datazone_env_role(&self, boundary: Option<&str>) -> String {
+        self.role_trusting("datazone_usr_env1", "datazone", boundary)
+            .await
+    }
+
+    /// Creates role `name` that `service` (`glue`, `lambda`, …: `<service>.amazonaws.com`) may
+    /// assume; its ARN.
+    pub async fn service_role(&self, name: &str, service: &str) -> String {
+        self.role_trusting(name, service, None).await
+    }
+
+    async fn role_trusting(&self, name: &str, service: &str, boundary: Option<&str>) -> String {
+        self.iam()
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(
+                serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": format!("{service}.amazonaws.com")},
+                "Action": "sts:AssumeRole"}]})
+                .to_string(),
+            )
+            .set_permissions_boundary(boundary.map(String::from))
+            .send()
+            .await
+            .unwrap();
+        format!("arn:aws:iam::{}:role/{name}", self.id)
     }
 }

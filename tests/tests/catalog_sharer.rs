@@ -63,16 +63,8 @@ producer:
 
     /// (principal, resource JSON, permissions, grantable) as Lake Formation lists them.
     async fn grants(&self) -> Vec<(String, String, Vec<String>, Vec<String>)> {
-        let out = self
-            .acct
-            .lakeformation()
-            .list_permissions()
-            .catalog_id(&self.acct.id)
-            .send()
-            .await
-            .expect("list permissions");
+        let out = self.acct.lf_permissions().await;
         let mut v: Vec<_> = out
-            .principal_resource_permissions()
             .iter()
             .map(|p| {
                 let r = p.resource().unwrap();

@@ -29,15 +29,7 @@ async fn producer() -> (Account, String, String, String) {
 /// What the account holds that catalog-sharer would write: LF grants, registered locations,
 /// the bucket policy.
 async fn written(p: &Account, bucket: &str) -> (usize, usize, Option<Value>) {
-    let grants = p
-        .lakeformation()
-        .list_permissions()
-        .catalog_id(&p.id)
-        .send()
-        .await
-        .unwrap()
-        .principal_resource_permissions()
-        .len();
+    let grants = p.lf_permissions().await.len();
     let locations = p
         .lakeformation()
         .list_resources()

@@ -131,15 +131,9 @@ async fn two_catalog_sharer_runs_on_one_bucket_keep_both_databases_and_the_forei
     // The read-back saw it and merged once more: exactly one extra write.
     assert_eq!(r["writes"], 3, "{r:#}");
     let text = acct
-        .s3()
-        .get_bucket_policy()
-        .bucket(&bucket)
-        .send()
+        .raw_bucket_policy(&bucket)
         .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .to_string();
+        .expect("bucket policy");
     assert!(
         has_prefix(&text, sales) && has_prefix(&text, billing),
         "{text}"
@@ -194,15 +188,9 @@ async fn a_persons_write_on_top_of_catalog_sharers_keeps_both() {
     let person = async {
         // Read first (before lakewarden writes anything)…
         let read = acct
-            .s3()
-            .get_bucket_policy()
-            .bucket(&bucket)
-            .send()
+            .raw_bucket_policy(&bucket)
             .await
-            .unwrap()
-            .policy()
-            .unwrap()
-            .to_string();
+            .expect("bucket policy");
         // …then write once lakewarden's write is on its way (held by the local AWS).
         let mut waited = 0;
         while race(id)["arrived"] != 1 {
@@ -242,15 +230,9 @@ async fn a_persons_write_on_top_of_catalog_sharers_keeps_both() {
     );
     assert_eq!(state["writes"], 3, "{state:#}");
     let text = acct
-        .s3()
-        .get_bucket_policy()
-        .bucket(&bucket)
-        .send()
+        .raw_bucket_policy(&bucket)
         .await
-        .unwrap()
-        .policy()
-        .unwrap()
-        .to_string();
+        .expect("bucket policy");
     assert!(
         has_prefix(&text, "LakewardenShareAccountsGetSales"),
         "{text}"
@@ -265,12 +247,7 @@ async fn a_persons_write_on_top_of_catalog_sharers_keeps_both() {
 // ------------------------------------------------------------------ one role: grant + revoke
 
 fn dz_put(kind: &str, item: Value) {
-    let (code, body) = moto().http(
-        "POST",
-        "/lakewarden-test/datazone/put",
-        &json!({"kind": kind, "item": item}).to_string(),
-    );
-    assert_eq!(code, 200, "{body}");
+    moto().dz_put(kind, item);
 }
 
 fn dz_event(account: &str, domain: &str, fixture: &str, grant: &str, listing: &str) -> Value {
@@ -316,34 +293,13 @@ async fn a_datazone_grant_and_a_revoke_at_once_on_one_role_both_land() {
     let domain = format!("dzd_{}", acct.id);
     let bucket = acct.bucket("sales-raw").await;
     let topic = acct.topic("alerts").await;
-    acct.iam()
-        .create_role()
-        .role_name("datazone_usr_env1")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let role = format!("arn:aws:iam::{}:role/datazone_usr_env1", acct.id);
+    let role = acct.datazone_env_role(None).await;
     acct.database("sales", None).await;
     for t in ["orders", "refunds"] {
         acct.parquet_table("sales", t, &format!("s3://{bucket}/order/{t}/"))
             .await;
     }
-    dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
-    dz_put(
-        "environment",
-        json!({"id": "env1", "domainId": domain, "projectId": "prj1",
-        "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
-    );
-    dz_put(
-        "subscription-target",
-        json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
-        "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
-    );
+    moto().dz_environment(&domain, &acct.id, &role);
     for (i, t) in [(1, "orders"), (2, "refunds")] {
         dz_put(
             "listing",

@@ -29,12 +29,7 @@ struct S4 {
 }
 
 fn dz_put(kind: &str, item: Value) {
-    let (code, body) = server().http(
-        "POST",
-        "/lakewarden-test/datazone/put",
-        &json!({"kind": kind, "item": item}).to_string(),
-    );
-    assert_eq!(code, 200, "{body}");
+    server().dz_put(kind, item);
 }
 
 /// An account with a DataZone domain, an environment whose user role has `boundary`, the sales
@@ -52,21 +47,7 @@ async fn s4_with(boundary: Option<&str>, producer: Option<&Account>) -> S4 {
     let owner = producer.unwrap_or(&acct);
     let bucket = owner.bucket("sales-raw").await;
     let topic = acct.topic("lakewarden-alerts").await;
-    let role_name = "datazone_usr_env1";
-    let mut req = acct
-        .iam()
-        .create_role()
-        .role_name(role_name)
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        );
-    if let Some(b) = boundary {
-        req = req.permissions_boundary(b);
-    }
-    req.send().await.unwrap();
-    let role = format!("arn:aws:iam::{}:role/{role_name}", acct.id);
+    let role = acct.datazone_env_role(boundary).await;
     owner.database("cm_kasama_sales", None).await;
     owner
         .parquet_table(
@@ -79,17 +60,7 @@ async fn s4_with(boundary: Option<&str>, producer: Option<&Account>) -> S4 {
         share_with(p, &acct.id).await;
         acct.database("env1_sub_db", None).await;
     }
-    dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
-    dz_put(
-        "environment",
-        json!({"id": "env1", "domainId": domain, "projectId": "prj1",
-        "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
-    );
-    dz_put(
-        "subscription-target",
-        json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
-        "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
-    );
+    server().dz_environment(&domain, &acct.id, &role);
     dz_put(
         "listing",
         json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
@@ -100,7 +71,7 @@ async fn s4_with(boundary: Option<&str>, producer: Option<&Account>) -> S4 {
         json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
         "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
     );
-    let alerts = alert_queue(&acct, &topic).await;
+    let alerts = acct.alert_queue(&topic).await;
     S4 {
         acct,
         domain,
@@ -165,30 +136,6 @@ async fn share_with(producer: &Account, consumer: &str) {
         .send()
         .await
         .unwrap();
-}
-
-/// A queue subscribed to `topic`; returns its URL.
-async fn alert_queue(acct: &Account, topic: &str) -> String {
-    let name = format!("alerts-{}", acct.id);
-    let url = acct
-        .sqs()
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    acct.sns()
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:{}:{name}", acct.id))
-        .send()
-        .await
-        .unwrap();
-    url
 }
 
 impl S4 {
@@ -318,16 +265,8 @@ impl S4 {
         )
     }
     async fn role_grants(&self) -> Vec<String> {
-        let out = self
-            .acct
-            .lakeformation()
-            .list_permissions()
-            .catalog_id(&self.acct.id)
-            .send()
-            .await
-            .unwrap();
+        let out = self.acct.lf_permissions().await;
         let mut v: Vec<String> = out
-            .principal_resource_permissions()
             .iter()
             .filter(|p| {
                 p.principal().unwrap().data_lake_principal_identifier() == Some(self.role.as_str())

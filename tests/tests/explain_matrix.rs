@@ -130,17 +130,7 @@ const GLUE_READS: &[&str] = &[
 ];
 
 async fn role(acct: &Account, name: &str, policy: &Value) -> String {
-    acct.iam()
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    acct.service_role(name, "glue").await;
     set_policy(acct, name, policy).await;
     format!("arn:aws:iam::{}:role/{name}", acct.id)
 }

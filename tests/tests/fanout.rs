@@ -36,16 +36,7 @@ async fn world() -> World {
     }
     acct.database("payroll", Some(&format!("s3://{bucket}/payroll/")))
         .await;
-    let queue_url = acct
-        .sqs()
-        .create_queue()
-        .queue_name(QUEUE)
-        .send()
-        .await
-        .expect("queue")
-        .queue_url()
-        .expect("url")
-        .to_string();
+    let queue_url = acct.queue(QUEUE).await;
     let queue_arn = format!("arn:aws:sqs:{REGION}:{}:{QUEUE}", acct.id);
     World {
         acct,
@@ -110,16 +101,8 @@ impl World {
 
     /// The databases on which the consumer holds a Lake Formation permission.
     async fn shared(&self) -> BTreeSet<String> {
-        let out = self
-            .acct
-            .lakeformation()
-            .list_permissions()
-            .catalog_id(&self.acct.id)
-            .send()
-            .await
-            .expect("list permissions");
-        out.principal_resource_permissions()
-            .iter()
+        let out = self.acct.lf_permissions().await;
+        out.iter()
             .filter(|p| {
                 p.principal().unwrap().data_lake_principal_identifier()
                     == Some(self.consumer.as_str())
@@ -414,16 +397,7 @@ async fn many_databases_are_a_tenth_as_many_batches_of_hints() {
             r.unwrap().expect("create database");
         }
     }
-    let queue_url = acct
-        .sqs()
-        .create_queue()
-        .queue_name(QUEUE)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let queue_url = acct.queue(QUEUE).await;
     let cfg = format!(
         "producer:\n  fanout_queue_url: \"{queue_url}\"\n  shares:\n    - database: \"cur_*\"\n      consumers: [\"{}\"]\n",
         new_account_id()

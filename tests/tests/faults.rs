@@ -282,14 +282,8 @@ fn producer_config(p: &Producer, consumer: &str, role: &str) -> String {
 async fn producer_state(p: &Producer) -> Value {
     let ids = [(p.acct.id.as_str(), "PRODUCER")];
     let lf = p.acct.lakeformation();
-    let perms = lf
-        .list_permissions()
-        .catalog_id(&p.acct.id)
-        .send()
-        .await
-        .expect("list permissions");
+    let perms = p.acct.lf_permissions().await;
     let mut grants: Vec<String> = perms
-        .principal_resource_permissions()
         .iter()
         .map(|g| {
             let mut perms: Vec<String> =
@@ -520,18 +514,7 @@ async fn pair(tables: usize) -> Pair {
     catalog_sharer::handle(&producer.ctx(&cfg), scheduled_event(&producer.id))
         .await
         .expect("producer shares");
-    consumer
-        .iam()
-        .create_role()
-        .role_name("glue-job")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    consumer.service_role("glue-job", "glue").await;
     // An inline policy lakewarden does not own: it must survive.
     consumer
         .iam()
@@ -642,24 +625,8 @@ async fn consumer_state(p: &Pair) -> Value {
         })
         .collect();
     invitations.sort();
-    let iam = p.consumer.iam();
-    let names = iam
-        .list_role_policies()
-        .role_name("glue-job")
-        .send()
-        .await
-        .expect("role policies");
     let mut policies = BTreeMap::new();
-    for n in names.policy_names() {
-        let doc = iam
-            .get_role_policy()
-            .role_name("glue-job")
-            .policy_name(n)
-            .send()
-            .await
-            .expect("role policy");
-        let text = urlencoding_decode(doc.policy_document());
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+    for (n, v) in inline_policies(&p.consumer, "glue-job").await {
         let mut stmts: Vec<String> = v["Statement"]
             .as_array()
             .cloned()
@@ -668,9 +635,34 @@ async fn consumer_state(p: &Pair) -> Value {
             .map(|s| normalize(&s.to_string(), &ids))
             .collect();
         stmts.sort();
-        policies.insert(n.to_string(), stmts);
+        policies.insert(n, stmts);
     }
     json!({"links": links, "grants": grants, "invitations": invitations, "role_policies": policies})
+}
+
+/// Each inline policy of `role`, by name: the document parsed (a string when it is not JSON).
+async fn inline_policies(acct: &Account, role: &str) -> BTreeMap<String, Value> {
+    let iam = acct.iam();
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .expect("role policies");
+    let mut out = BTreeMap::new();
+    for n in names.policy_names() {
+        let doc = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(n)
+            .send()
+            .await
+            .expect("role policy");
+        let text = urlencoding_decode(doc.policy_document());
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
+        out.insert(n.to_string(), v);
+    }
+    out
 }
 
 /// IAM returns policy documents URL-encoded (moto too).
@@ -1211,18 +1203,7 @@ async fn zetl() -> Zetl {
     source.ddb_table(ZETL_TABLE, "transaction_id").await;
     let bucket = target.bucket("zetl-bucket").await;
     target.database(ZETL_DB, None).await;
-    target
-        .iam()
-        .create_role()
-        .role_name("zetl-target")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    target.service_role("zetl-target", "lambda").await;
     source
         .create_integration(
             "cm-kasama-cross-account-dynamodb-glue",
@@ -1417,25 +1398,9 @@ impl World for DoctorTarget {
             .unwrap()
             .unwrap();
         let trust = lakewarden::policy::parse_document(&role.trust_policy.unwrap()).unwrap();
-        let iam = z.target.iam();
-        let names = iam
-            .list_role_policies()
-            .role_name("zetl-target")
-            .send()
-            .await
-            .expect("role policies");
         let mut inline = BTreeMap::new();
-        for n in names.policy_names() {
-            let doc = iam
-                .get_role_policy()
-                .role_name("zetl-target")
-                .policy_name(n)
-                .send()
-                .await
-                .expect("role policy");
-            let text = urlencoding_decode(doc.policy_document());
-            let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text.clone()));
-            inline.insert(n.to_string(), statements(Some(&v), &ids));
+        for (n, v) in inline_policies(&z.target, "zetl-target").await {
+            inline.insert(n, statements(Some(&v), &ids));
         }
         json!({"catalog_policy": statements(catalog.as_ref(), &ids),
                "catalog_sids": sids(catalog.as_ref()),
@@ -1480,12 +1445,7 @@ struct DataZone {
 
 #[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
 fn dz_put(kind: &str, item: Value) {
-    let (code, body) = dz_server().http(
-        "POST",
-        "/lakewarden-test/datazone/put",
-        &json!({"kind": kind, "item": item}).to_string(),
-    );
-    assert_eq!(code, 200, "{body}");
+    dz_server().dz_put(kind, item);
 }
 
 impl World for DataZone {
@@ -1496,21 +1456,11 @@ impl World for DataZone {
         let domain = format!("dzd_{}", acct.id);
         let bucket = acct.bucket("sales-raw").await;
         let topic = acct.topic("lakewarden-alerts").await;
-        acct.iam()
-            .create_role()
-            .role_name("datazone_usr_env1")
-            .assume_role_policy_document(
-                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                    "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-                .to_string(),
-            )
-            .permissions_boundary(
+        let role = acct
+            .datazone_env_role(Some(
                 "arn:aws:iam::aws:policy/AmazonDataZoneEnvironmentRolePermissionsBoundary",
-            )
-            .send()
-            .await
-            .unwrap();
-        let role = format!("arn:aws:iam::{}:role/datazone_usr_env1", acct.id);
+            ))
+            .await;
         acct.database("cm_kasama_sales", None).await;
         acct.parquet_table(
             "cm_kasama_sales",
@@ -1518,17 +1468,7 @@ impl World for DataZone {
             &format!("s3://{bucket}/order/orders/"),
         )
         .await;
-        dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
-        dz_put(
-            "environment",
-            json!({"id": "env1", "domainId": domain, "projectId": "prj1",
-            "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
-        );
-        dz_put(
-            "subscription-target",
-            json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
-            "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
-        );
+        dz_server().dz_environment(&domain, &acct.id, &role);
         dz_put(
             "listing",
             json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
@@ -1539,25 +1479,7 @@ impl World for DataZone {
             json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
             "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
         );
-        let name = format!("alerts-{}", acct.id);
-        let alerts = acct
-            .sqs()
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .unwrap()
-            .queue_url()
-            .unwrap()
-            .to_string();
-        acct.sns()
-            .subscribe()
-            .topic_arn(&topic)
-            .protocol("sqs")
-            .endpoint(format!("arn:aws:sqs:{REGION}:{}:{name}", acct.id))
-            .send()
-            .await
-            .unwrap();
+        let alerts = acct.alert_queue(&topic).await;
         DataZone {
             acct,
             domain,
@@ -1656,16 +1578,8 @@ impl World for DataZone {
             .and_then(|r| r.permissions_boundary())
             .and_then(|b| b.permissions_boundary_arn())
             .map(|a| normalize(a, &ids));
-        let perms = self
-            .acct
-            .lakeformation()
-            .list_permissions()
-            .catalog_id(&self.acct.id)
-            .send()
-            .await
-            .expect("permissions");
+        let perms = self.acct.lf_permissions().await;
         let mut grants: Vec<String> = perms
-            .principal_resource_permissions()
             .iter()
             .filter(|p| {
                 p.principal()

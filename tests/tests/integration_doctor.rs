@@ -22,18 +22,7 @@ async fn s1() -> S1 {
     source.ddb_table(TABLE, "transaction_id").await;
     let bucket = target.bucket("zetl-bucket").await;
     target.database(DB, None).await;
-    target
-        .iam()
-        .create_role()
-        .role_name("zetl-target")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    target.service_role("zetl-target", "lambda").await;
     let integration = source
         .create_integration(
             "cm-kasama-cross-account-dynamodb-glue",
@@ -290,15 +279,8 @@ async fn active_shares_the_target_tables() {
             && a.target.contains(&format!("{DB}.*"))),
         "{r:#?}"
     );
-    let perms = s
-        .target
-        .lakeformation()
-        .list_permissions()
-        .catalog_id(&s.target.id)
-        .send()
-        .await
-        .unwrap();
-    assert!(perms.principal_resource_permissions().iter().any(|p| {
+    let perms = s.target.lf_permissions().await;
+    assert!(perms.iter().any(|p| {
         p.principal().unwrap().data_lake_principal_identifier() == Some(consumer.as_str())
             && p.resource().unwrap().table().is_some_and(|t| {
                 t.database_name() == DB
@@ -600,15 +582,8 @@ async fn an_integration_to_a_target_account_not_allowlisted_is_reported() {
 
 /// The databases on which `principal` holds any Lake Formation permission in `account`.
 async fn databases_granted_to(account: &Account, principal: &str) -> Vec<String> {
-    let perms = account
-        .lakeformation()
-        .list_permissions()
-        .catalog_id(&account.id)
-        .send()
-        .await
-        .unwrap();
+    let perms = account.lf_permissions().await;
     perms
-        .principal_resource_permissions()
         .iter()
         .filter(|p| p.principal().unwrap().data_lake_principal_identifier() == Some(principal))
         .filter_map(|p| {

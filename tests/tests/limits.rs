@@ -56,16 +56,6 @@ async fn tables(acct: &Account, db: &str, n: usize, location: impl Fn(usize) -> 
     }
 }
 
-async fn raw_bucket_policy(acct: &Account, bucket: &str) -> Option<String> {
-    acct.s3()
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.policy().map(String::from))
-}
-
 async fn raw_role_policy(acct: &Account, role: &str, name: &str) -> Option<String> {
     let out = acct
         .iam()
@@ -145,7 +135,7 @@ async fn catalog_sharer_500_tables_under_the_database_location_share_one_prefix(
     let r = report(catalog_sharer::handle(&acct.ctx(&cfg), scheduled_event(&acct.id)).await);
     assert!(r.failures().is_empty(), "{:#?}", r.failures());
 
-    let text = raw_bucket_policy(&acct, &bucket).await.expect("policy");
+    let text = acct.raw_bucket_policy(&bucket).await.expect("policy");
     assert!(text.len() <= S3_LIMIT, "{} bytes", text.len());
     // One prefix for the whole database, not one per table.
     assert!(
@@ -191,7 +181,7 @@ async fn catalog_sharer_many_databases_in_one_bucket_fail_cleanly_and_write_noth
         &json!({"Version": "2012-10-17", "Statement": [person_deny(&bucket)]}),
     )
     .await;
-    let before = raw_bucket_policy(&acct, &bucket).await.unwrap();
+    let before = acct.raw_bucket_policy(&bucket).await.unwrap();
     let consumer = new_account_id();
     let role = format!("arn:aws:iam::{}:role/analyst", new_account_id());
     let cfg = sharer_config(&topic, &consumer, &role, "");
@@ -213,7 +203,7 @@ async fn catalog_sharer_many_databases_in_one_bucket_fail_cleanly_and_write_noth
         "{remedy}"
     );
     // Nothing was written: the document reads back byte for byte as it was.
-    assert_eq!(raw_bucket_policy(&acct, &bucket).await.unwrap(), before);
+    assert_eq!(acct.raw_bucket_policy(&bucket).await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -247,7 +237,7 @@ async fn catalog_sharer_tables_in_many_buckets_get_one_small_policy_per_bucket()
     let r = report(catalog_sharer::handle(&acct.ctx(&cfg), scheduled_event(&acct.id)).await);
     assert!(r.failures().is_empty(), "{:#?}", r.failures());
     for b in &buckets {
-        let text = raw_bucket_policy(&acct, b).await.expect("policy");
+        let text = acct.raw_bucket_policy(b).await.expect("policy");
         assert!(text.len() <= S3_LIMIT);
         assert!(text.contains(&format!("arn:aws:s3:::{b}/data/*")), "{text}");
         let others = buckets.iter().filter(|o| *o != b);
@@ -326,18 +316,7 @@ async fn linked(db: &str) -> Linked {
     let r =
         report(catalog_sharer::handle(&producer.ctx(&cfg), scheduled_event(&producer.id)).await);
     assert!(r.failures().is_empty(), "{:#?}", r.failures());
-    consumer
-        .iam()
-        .create_role()
-        .role_name("glue-job")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    consumer.service_role("glue-job", "glue").await;
     let topic = consumer.topic("alerts").await;
     Linked {
         producer,
@@ -467,12 +446,7 @@ async fn share_linker_500_tables_in_500_prefixes_fail_cleanly_and_write_nothing(
 // ---------------------------------------------------------------- datazone-subscriber
 
 fn dz_put(kind: &str, item: Value) {
-    let (code, body) = moto().http(
-        "POST",
-        "/lakewarden-test/datazone/put",
-        &json!({"kind": kind, "item": item}).to_string(),
-    );
-    assert_eq!(code, 200, "{body}");
+    moto().dz_put(kind, item);
 }
 
 #[tokio::test]
@@ -485,34 +459,13 @@ async fn datazone_subscriptions_fill_the_environment_role_up_to_its_limit_and_no
     let domain = format!("dzd_{}", acct.id);
     let bucket = acct.bucket("sales-raw").await;
     let topic = acct.topic("alerts").await;
-    acct.iam()
-        .create_role()
-        .role_name("datazone_usr_env1")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "datazone.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let role = format!("arn:aws:iam::{}:role/datazone_usr_env1", acct.id);
+    let role = acct.datazone_env_role(None).await;
     acct.database("sales", None).await;
     tables(&acct, "sales", 500, |i| {
         format!("s3://{bucket}/order/t{i:03}/")
     })
     .await;
-    dz_put("domain", json!({"id": domain, "awsAccountId": acct.id}));
-    dz_put(
-        "environment",
-        json!({"id": "env1", "domainId": domain, "projectId": "prj1",
-        "awsAccountId": acct.id, "userRoleArn": role, "subDatabase": "env1_sub_db"}),
-    );
-    dz_put(
-        "subscription-target",
-        json!({"id": "tgt1", "domainId": domain, "environmentId": "env1",
-        "databaseName": "env1_sub_db", "type": "GlueSubscriptionTargetType"}),
-    );
+    moto().dz_environment(&domain, &acct.id, &role);
     for i in 0..GRANTS {
         dz_put(
             "listing",

@@ -47,30 +47,8 @@ async fn world() -> World {
             &format!("s3://{bucket}/cur/legacy_all/"),
         )
         .await;
-    target
-        .iam()
-        .create_role()
-        .role_name("zetl-target")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    consumer
-        .iam()
-        .create_role()
-        .role_name("glue-job")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    target.service_role("zetl-target", "lambda").await;
+    consumer.service_role("glue-job", "glue").await;
     let integration = source
         .create_integration(
             "cm-kasama-cross-account-dynamodb-glue",

@@ -49,18 +49,7 @@ async fn s2() -> S2 {
         .await
         .expect("producer shares");
     let role = format!("arn:aws:iam::{}:role/glue-job", consumer.id);
-    consumer
-        .iam()
-        .create_role()
-        .role_name("glue-job")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    consumer.service_role("glue-job", "glue").await;
     let topic = consumer.topic("lakewarden-alerts").await;
     S2 {
         producer,

@@ -14,7 +14,6 @@
 use lakewarden::report::{Outcome, Report};
 use lakewarden::runtime::HandlerError;
 use lakewarden_tests::*;
-use serde_json::json;
 
 fn report_of(r: Result<Report, HandlerError>) -> Report {
     match r {
@@ -80,18 +79,7 @@ async fn named_tables_shared_are_re_granted_by_name_not_as_all_tables() {
         .expect("producer shares two tables by name");
 
     let role = format!("arn:aws:iam::{}:role/glue-job", consumer.id);
-    consumer
-        .iam()
-        .create_role()
-        .role_name("glue-job")
-        .assume_role_policy_document(
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    consumer.service_role("glue-job", "glue").await;
     let cfg = format!(
         "consumer:\n  trusted_producers: [\"{p}\"]\n  links:\n    - producer: \"{p}\"\n      database: cur_org\n      roles: [\"{role}\"]\n      s3_read_policy: false\n",
         p = producer.id
