@@ -536,7 +536,10 @@ impl Config {
     pub fn max_removals(&self, function: &str) -> usize {
         match function {
             "share-linker" => self.consumer.as_ref().map(|c| c.max_removals_per_run),
-            "catalog-sharer" => self.producer.as_ref().map(|p| p.max_removals_per_run),
+            // integration-doctor shares through `producer.shares` (lakewarden::sharing).
+            "catalog-sharer" | "integration-doctor" => {
+                self.producer.as_ref().map(|p| p.max_removals_per_run)
+            }
             "datazone-subscriber" => self.datazone.as_ref().map(|d| d.max_removals_per_run),
             _ => None,
         }

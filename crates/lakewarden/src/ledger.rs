@@ -716,6 +716,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.state_table_name(), "my-state");
         assert_eq!(c.max_removals("catalog-sharer"), 3);
+        // integration-doctor shares through producer.shares: the producer's cap.
+        assert_eq!(c.max_removals("integration-doctor"), 3);
         assert_eq!(
             c.max_removals("share-linker"),
             10,
