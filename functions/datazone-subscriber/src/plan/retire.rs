@@ -120,6 +120,8 @@ mod tests {
         let p = plan_retired(&cfg(), &granted(Some(doc)));
         let kinds: Vec<&str> = p.steps.iter().map(|s| s.action.kind()).collect();
         assert!(kinds.contains(&"lakeformation.revoke"), "{kinds:?}");
+        // The run's max_removals_per_run counts them (the core caps Plan::removals).
+        assert!(p.removals() >= 1, "{p:#?}");
         assert!(
             !p.steps
                 .iter()
