@@ -777,6 +777,24 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// In DataZone domain `domain`: listing `lst1` (asset `ast1`, the table
+    /// `cm_kasama_sales.orders` of catalog `catalog`) and subscription grant `grt1` of it to
+    /// target `tgt1` of environment `env1`.
+    pub fn dz_orders_grant(&self, domain: &str, catalog: &str) {
+        self.dz_put(
+            "listing",
+            serde_json::json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
+            "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": catalog}),
+        );
+        self.dz_put(
+            "subscription-grant",
+            serde_json::json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
+            "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
+        );
+    }
+}
+
 impl Account {
     /// Creates the DataZone environment user role `datazone_usr_env1` (trusting
     /// datazone.amazonaws.com, with `boundary` as its permissions boundary when given); its ARN.

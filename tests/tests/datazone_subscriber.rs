@@ -61,16 +61,7 @@ async fn s4_with(boundary: Option<&str>, producer: Option<&Account>) -> S4 {
         acct.database("env1_sub_db", None).await;
     }
     server().dz_environment(&domain, &acct.id, &role);
-    dz_put(
-        "listing",
-        json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
-        "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": owner.id}),
-    );
-    dz_put(
-        "subscription-grant",
-        json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
-        "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
-    );
+    server().dz_orders_grant(&domain, &owner.id);
     let alerts = acct.alert_queue(&topic).await;
     S4 {
         acct,
@@ -139,6 +130,33 @@ async fn share_with(producer: &Account, consumer: &str) {
 }
 
 impl S4 {
+    /// The environment deployed (its own statements), then someone else's statement
+    /// (`TeamScratch`) added to lakewarden's policy on the role: that policy and the role's
+    /// Lake Formation grants as they are now.
+    async fn deployed_with_a_persons_statement(&self, cfg: &str) -> (Value, Vec<String>) {
+        self.run(
+            cfg,
+            self.event("datazone-environment-deployment-completed.json", ""),
+        )
+        .await
+        .unwrap();
+        let mut pol = self.policy().await.unwrap();
+        pol["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}));
+        self.acct
+            .iam()
+            .put_role_policy()
+            .role_name("datazone_usr_env1")
+            .policy_name("lakewarden-datazone")
+            .policy_document(pol.to_string())
+            .send()
+            .await
+            .unwrap();
+        (self.policy().await.unwrap(), self.role_grants().await)
+    }
+
     fn config(&self, extra: &str) -> String {
         format!(
             "{extra}alerts: {{ topic_arn: \"{}\" }}\ndatazone:\n  domains: [\"{}\"]\n  buckets: [{{ bucket: {}, prefixes: [\"order/\"] }}]\n  databases: [cm_kasama_sales]\n  fulfil_targets: [tgt1]\n",
@@ -558,28 +576,7 @@ async fn a_revoke_removes_exactly_what_the_grant_added() {
     let s = s4(Some(AWS_BOUNDARY)).await;
     let cfg = s.config("");
     // The environment's own statements and someone else's statement on the role.
-    s.run(
-        &cfg,
-        s.event("datazone-environment-deployment-completed.json", ""),
-    )
-    .await
-    .unwrap();
-    let mut pol = s.policy().await.unwrap();
-    pol["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}));
-    s.acct
-        .iam()
-        .put_role_policy()
-        .role_name("datazone_usr_env1")
-        .policy_name("lakewarden-datazone")
-        .policy_document(pol.to_string())
-        .send()
-        .await
-        .unwrap();
-    let before = s.policy().await.unwrap();
-    let grants_before = s.role_grants().await;
+    let (before, grants_before) = s.deployed_with_a_persons_statement(&cfg).await;
     s.run(
         &cfg,
         s.event("datazone-subscription-grant-requested.json", "grt1"),
@@ -1204,28 +1201,7 @@ async fn a_failed_grant_alert_carries_the_explain_verdict() {
 async fn a_target_removed_from_fulfil_targets_loses_exactly_what_lakewarden_granted() {
     let s = s4(Some(AWS_BOUNDARY)).await;
     let cfg = s.config("");
-    s.run(
-        &cfg,
-        s.event("datazone-environment-deployment-completed.json", ""),
-    )
-    .await
-    .unwrap();
-    let mut pol = s.policy().await.unwrap();
-    pol["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"Sid": "TeamScratch", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::scratch/*"}));
-    s.acct
-        .iam()
-        .put_role_policy()
-        .role_name("datazone_usr_env1")
-        .policy_name("lakewarden-datazone")
-        .policy_document(pol.to_string())
-        .send()
-        .await
-        .unwrap();
-    let before = s.policy().await.unwrap();
-    let grants_before = s.role_grants().await;
+    let (before, grants_before) = s.deployed_with_a_persons_statement(&cfg).await;
     s.run(
         &cfg,
         s.event("datazone-subscription-grant-requested.json", "grt1"),

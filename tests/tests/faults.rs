@@ -1469,16 +1469,7 @@ impl World for DataZone {
         )
         .await;
         dz_server().dz_environment(&domain, &acct.id, &role);
-        dz_put(
-            "listing",
-            json!({"id": "lst1", "domainId": domain, "assetId": "ast1",
-            "databaseName": "cm_kasama_sales", "tableName": "orders", "catalogId": acct.id}),
-        );
-        dz_put(
-            "subscription-grant",
-            json!({"id": "grt1", "domainId": domain, "listingId": "lst1",
-            "subscriptionTargetId": "tgt1", "environmentId": "env1", "assetId": "ast1"}),
-        );
+        dz_server().dz_orders_grant(&domain, &acct.id);
         let alerts = acct.alert_queue(&topic).await;
         DataZone {
             acct,
