@@ -1,8 +1,8 @@
 //! The one write integration-monitor makes: record a transition, then publish it.
 //!
-//! The record is written conditionally first, with the event marked "to publish", so that of
-//! two overlapping runs only one publishes; once PutEvents succeeded the record is written again
-//! without the mark. A run that finds a record still marked publishes its events again: delivery
+//! The record is written conditionally first, with the event marked "to publish" (of two runs
+//! that read the same record only one gets to write it); once PutEvents succeeded the record is
+//! written again without the mark. A run that finds a record still marked publishes its events again: delivery
 //! is at least once, and every copy of an event carries the same `detail.transitionId`.
 
 use lakewarden::aws::{eventbridge, Aws, AwsResult};

@@ -1,8 +1,9 @@
 //! `integration-monitor`: AWS Glue sends no event when a zero-ETL integration changes state, so
 //! this function polls both sides (`DescribeIntegrations`, `DescribeInboundIntegrations`),
 //! compares with the last status it recorded, and publishes `lakewarden` /
-//! `Zero-ETL Integration State Change` for each change. The record is written conditionally
-//! before the event is published, so two overlapping runs publish a transition once.
+//! `Zero-ETL Integration State Change` for each change. The record is written conditionally,
+//! marked "to publish", before the event is published and unmarked after: delivery is at least
+//! once, every copy of an event carrying the same `detail.transitionId` (see `plan::Transition`).
 
 pub mod ext;
 pub mod observe;
