@@ -1443,11 +1443,6 @@ struct DataZone {
     seen_alerts: std::cell::Cell<usize>,
 }
 
-#[cfg_attr(not(feature = "heavy-faults"), allow(dead_code))]
-fn dz_put(kind: &str, item: Value) {
-    dz_server().dz_put(kind, item);
-}
-
 impl World for DataZone {
     const NAME: &'static str = "datazone-subscriber";
 

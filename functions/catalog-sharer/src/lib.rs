@@ -54,7 +54,7 @@ impl Reconciler for CatalogSharer {
     }
 
     fn observe_remedy(&self, _round: usize) -> String {
-        "The function could not read the current state; check its role's Glue, Lake Formation, S3 and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/GetItem/PutItem on it: catalog-sharer keeps its ledger of what it granted there".into()
+        "The function could not read the current state; check its role's Glue, Lake Formation, S3 and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/PutItem on it: catalog-sharer keeps its ledger of what it granted there".into()
     }
 
     fn plan(&self, cfg: &Config, _scope: &Scope, observed: &Observed, _round: usize) -> Plan {

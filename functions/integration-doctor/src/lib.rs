@@ -60,7 +60,7 @@ impl Reconciler for IntegrationDoctor {
     fn observe_remedy(&self, round: usize) -> String {
         match round {
             0 => "Check the function's read permissions (Glue integrations and resource policy, DynamoDB, IAM)".into(),
-            _ => "Check the function's Glue and Lake Formation read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; infra/state-table.yaml) exists and the role may dynamodb:Scan/GetItem/PutItem on it: integration-doctor keeps its ledger of what it granted when sharing there".into(),
+            _ => "Check the function's Glue and Lake Formation read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; infra/state-table.yaml) exists and the role may dynamodb:Scan/PutItem on it: integration-doctor keeps its ledger of what it granted when sharing there".into(),
         }
     }
 

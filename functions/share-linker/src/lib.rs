@@ -51,7 +51,7 @@ impl Reconciler for ShareLinker {
     fn observe_remedy(&self, round: usize) -> String {
         match round {
             0 => "Check the function's ram:GetResourceShareInvitations permission".into(),
-            _ => "The function could not read the catalog; check its Glue, Lake Formation, IAM and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/GetItem/PutItem on it: share-linker keeps its ledger of what it linked and granted there".into(),
+            _ => "The function could not read the catalog; check its Glue, Lake Formation, IAM and RAM read permissions, and that lakewarden's state table (`state_table`, default lakewarden-state; partition key `pk` String, infra/state-table.yaml) exists and the role may dynamodb:Scan/PutItem on it: share-linker keeps its ledger of what it linked and granted there".into(),
         }
     }
 
