@@ -810,8 +810,14 @@ mod tests {
             ErrorClass::Permanent
         );
         // The policy write's own refusals.
-        let big = AwsError::local(LocalKind::PolicyTooLarge, "S3 bucket b would be 30000 bytes");
-        assert_eq!(big.to_string(), "PolicyTooLarge: S3 bucket b would be 30000 bytes");
+        let big = AwsError::local(
+            LocalKind::PolicyTooLarge,
+            "S3 bucket b would be 30000 bytes",
+        );
+        assert_eq!(
+            big.to_string(),
+            "PolicyTooLarge: S3 bucket b would be 30000 bytes"
+        );
         assert_eq!(big.class(), ErrorClass::NeedsPerson);
         assert_eq!(
             AwsError::local(LocalKind::Refused, "x").class(),

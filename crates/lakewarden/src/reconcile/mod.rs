@@ -164,8 +164,7 @@ pub async fn run<R: Reconciler>(r: &R, ctx: &Ctx, event: Value) -> Result<Report
         let mut plan = r.plan(&ctx.config, &scope, &observed, round);
         // max_removals_per_run counts the removals of the whole run (issue 11 §4).
         if plan.max_removals.is_none() {
-            plan.max_removals =
-                Some(ctx.config.max_removals(r.name()).saturating_sub(removed));
+            plan.max_removals = Some(ctx.config.max_removals(r.name()).saturating_sub(removed));
         }
         let applied = apply::apply(
             &ctx.aws,
