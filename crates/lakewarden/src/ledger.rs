@@ -11,7 +11,7 @@
 //! entries only if they all shared one partition key — one item, capped at 400 KB — or with a
 //! sort key / secondary index, which changes the table every deployment already has. A function
 //! therefore lists its own entries with the existing consistent prefix scan
-//! (`begins_with(pk, "ledger#<function>#")`, [`StateStore::scan_prefix`]): one paginated Scan a
+//! (`begins_with(pk, "ledger#<function>#")`, [`StateStore::scan_prefix`]): at most one paginated Scan a
 //! run, which reads the whole table — a few hundred small items in practice. If a table ever
 //! holds many thousands, add a GSI on `function` and switch [`Ledger::load`] to a Query; the
 //! key does not change.

@@ -21,7 +21,6 @@ pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
-pub mod sts;
 
 use std::error::Error as StdError;
 use std::fmt;

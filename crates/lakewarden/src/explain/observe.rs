@@ -114,27 +114,52 @@ fn s(e: AwsError) -> String {
     e.to_string()
 }
 
-/// `arn:aws:sts::A:assumed-role/NAME/session` → `arn:aws:iam::A:role/NAME`; other ARNs as given.
+/// `arn:PARTITION:sts::A:assumed-role/NAME/session` → `arn:PARTITION:iam::A:role/NAME` (the
+/// partition kept, through [`crate::lfsettings::principal_arn`]); an IAM ARN as given; anything
+/// else as given with no account. Also whether it is a role.
 pub fn principal_arn_of(principal: &str) -> (String, String, bool) {
-    let parts: Vec<&str> = principal.splitn(6, ':').collect();
-    if parts.len() == 6 && parts[2] == "sts" {
-        if let Some(rest) = parts[5].strip_prefix("assumed-role/") {
-            let name = rest.split('/').next().unwrap_or(rest);
-            return (
-                format!("arn:aws:iam::{}:role/{name}", parts[4]),
-                parts[4].to_string(),
-                true,
-            );
+    let Some(arn) = crate::arn::Arn::parse(principal) else {
+        return (principal.to_string(), String::new(), false);
+    };
+    match arn.service.as_str() {
+        "sts" if arn.resource.starts_with("assumed-role/") => {
+            match crate::lfsettings::principal_arn(principal) {
+                Some(role) => (role, arn.account, true),
+                None => (principal.to_string(), arn.account, false),
+            }
         }
-    }
-    if parts.len() == 6 && parts[2] == "iam" {
-        return (
+        "iam" => (
             principal.to_string(),
-            parts[4].to_string(),
-            parts[5].starts_with("role/"),
-        );
+            arn.account.clone(),
+            arn.resource.starts_with("role/"),
+        ),
+        _ => (principal.to_string(), String::new(), false),
     }
-    (principal.to_string(), String::new(), false)
+}
+
+#[cfg(test)]
+#[test]
+fn an_assumed_role_keeps_its_partition() {
+    assert_eq!(
+        principal_arn_of("arn:aws-cn:sts::111111111111:assumed-role/r/s"),
+        (
+            "arn:aws-cn:iam::111111111111:role/r".to_string(),
+            "111111111111".to_string(),
+            true
+        )
+    );
+    assert_eq!(
+        principal_arn_of("arn:aws:iam::222222222222:user/u"),
+        (
+            "arn:aws:iam::222222222222:user/u".to_string(),
+            "222222222222".to_string(),
+            false
+        )
+    );
+    assert_eq!(
+        principal_arn_of("222222222222"),
+        ("222222222222".to_string(), String::new(), false)
+    );
 }
 
 /// The requests a query of the table makes: Glue metadata on the catalog, database and table
