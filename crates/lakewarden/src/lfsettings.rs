@@ -161,6 +161,60 @@ pub fn principal_arn(caller: &str) -> Option<String> {
     Some(format!("arn:{}:iam::{account}:{kind}/{name}", a.partition))
 }
 
+/// Apply a fix to a settings document in place (pure: the adapter reads right before and
+/// writes the result); whether anything changed. Every field the fix
+/// does not name is left exactly as read.
+pub fn modify_settings(
+    s: &mut aws_sdk_lakeformation::types::DataLakeSettings,
+    fix: &SettingsFix,
+) -> bool {
+    let mut changed = false;
+    if let Some(admin) = &fix.add_admin {
+        let admins = s.data_lake_admins.get_or_insert_with(Vec::new);
+        let key = principal_key(admin);
+        let present = admins.iter().any(|a| {
+            a.data_lake_principal_identifier()
+                .is_some_and(|id| id == admin || (key.is_some() && principal_key(id) == key))
+        });
+        if !present {
+            admins.push(
+                aws_sdk_lakeformation::types::DataLakePrincipal::builder()
+                    .data_lake_principal_identifier(admin)
+                    .build(),
+            );
+            changed = true;
+        }
+    }
+    if fix.clear_default_permissions {
+        for l in [
+            &mut s.create_database_default_permissions,
+            &mut s.create_table_default_permissions,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let before = l.len();
+            l.retain(|p| {
+                p.principal()
+                    .and_then(|p| p.data_lake_principal_identifier())
+                    != Some(IAM_ALLOWED_PRINCIPALS)
+            });
+            changed |= l.len() != before;
+        }
+    }
+    if let Some(min) = fix.min_cross_account_version {
+        let params = s.parameters.get_or_insert_with(Default::default);
+        let have = params
+            .get(CROSS_ACCOUNT_VERSION)
+            .and_then(|v| v.trim().parse::<u8>().ok());
+        if have.is_none_or(|h| h < min) {
+            params.insert(CROSS_ACCOUNT_VERSION.to_string(), min.to_string());
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// Whether `caller` is one of `admins`.
 pub fn is_admin(caller: &str, admins: &[String]) -> bool {
     let Some(me) = principal_key(caller) else {

@@ -409,60 +409,6 @@ pub async fn list_permissions_of(
     read_permissions(client, catalog_id, Some(principal)).await
 }
 
-/// Apply a fix to a settings document in place; whether anything changed. Every field the fix
-/// does not name is left exactly as read.
-pub fn modify_settings(
-    s: &mut aws_sdk_lakeformation::types::DataLakeSettings,
-    fix: &crate::lfsettings::SettingsFix,
-) -> bool {
-    use crate::lfsettings::{principal_key, CROSS_ACCOUNT_VERSION, IAM_ALLOWED_PRINCIPALS};
-    let mut changed = false;
-    if let Some(admin) = &fix.add_admin {
-        let admins = s.data_lake_admins.get_or_insert_with(Vec::new);
-        let key = principal_key(admin);
-        let present = admins.iter().any(|a| {
-            a.data_lake_principal_identifier()
-                .is_some_and(|id| id == admin || (key.is_some() && principal_key(id) == key))
-        });
-        if !present {
-            admins.push(
-                DataLakePrincipal::builder()
-                    .data_lake_principal_identifier(admin)
-                    .build(),
-            );
-            changed = true;
-        }
-    }
-    if fix.clear_default_permissions {
-        for l in [
-            &mut s.create_database_default_permissions,
-            &mut s.create_table_default_permissions,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let before = l.len();
-            l.retain(|p| {
-                p.principal()
-                    .and_then(|p| p.data_lake_principal_identifier())
-                    != Some(IAM_ALLOWED_PRINCIPALS)
-            });
-            changed |= l.len() != before;
-        }
-    }
-    if let Some(min) = fix.min_cross_account_version {
-        let params = s.parameters.get_or_insert_with(Default::default);
-        let have = params
-            .get(CROSS_ACCOUNT_VERSION)
-            .and_then(|v| v.trim().parse::<u8>().ok());
-        if have.is_none_or(|h| h < min) {
-            params.insert(CROSS_ACCOUNT_VERSION.to_string(), min.to_string());
-            changed = true;
-        }
-    }
-    changed
-}
-
 /// Read-modify-write of the data lake settings: GetDataLakeSettings, [`modify_settings`],
 /// PutDataLakeSettings with the whole document (the put replaces every field, so nothing read
 /// may be dropped). `Ok(false)` when the settings already were as the fix wants (no put).
@@ -476,7 +422,7 @@ pub async fn fix_data_lake_settings(
         .data_lake_settings()
         .cloned()
         .unwrap_or_else(|| aws_sdk_lakeformation::types::DataLakeSettings::builder().build());
-    if !modify_settings(&mut s, fix) {
+    if !crate::lfsettings::modify_settings(&mut s, fix) {
         return Ok(false);
     }
     client
@@ -494,7 +440,7 @@ pub async fn fix_data_lake_settings(
 #[cfg(test)]
 mod settings_tests {
     use super::*;
-    use crate::lfsettings::SettingsFix;
+    use crate::lfsettings::{modify_settings, SettingsFix};
     use aws_sdk_lakeformation::types::{DataLakeSettings, PrincipalPermissions};
 
     fn principal(id: &str) -> DataLakePrincipal {
