@@ -13,6 +13,27 @@ use serde::Serialize;
 
 use crate::plan::{destination_statement, record_start, ExportState};
 
+/// What a `SaveState` records, given the export this run started (`started`, its ARN) if any:
+/// `None` when the start failed and the follow-up changed nothing (nothing to record), else the
+/// state with the started export recorded under its schedule time. Pure: the apply and the
+/// convergence model both call it.
+pub fn state_to_save(
+    state: &ExportState,
+    schedule_time: &str,
+    export_to: Option<&str>,
+    followup_changed: bool,
+    started: Option<&str>,
+) -> Option<ExportState> {
+    if export_to.is_some() && started.is_none() && !followup_changed {
+        return None;
+    }
+    let mut state = state.clone();
+    if let (Some(arn), Some(to)) = (started, export_to) {
+        record_start(&mut state, schedule_time, arn, to);
+    }
+    Some(state)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Ext {
@@ -114,14 +135,15 @@ impl ExtAction for Ext {
                 followup_changed,
             } => {
                 let started = shared.scratch.remove(key);
-                // The start failed and the follow-up changed nothing: nothing to record.
-                if export_to.is_some() && started.is_none() && !followup_changed {
+                let Some(state) = state_to_save(
+                    state,
+                    schedule_time,
+                    export_to.as_deref(),
+                    *followup_changed,
+                    started.as_deref(),
+                ) else {
                     return Ok(Done::Already);
-                }
-                let mut state = state.clone();
-                if let (Some(arn), Some(to)) = (&started, export_to) {
-                    record_start(&mut state, schedule_time, arn, to);
-                }
+                };
                 let store = StateStore::new(aws.dynamodb.clone(), state_table.clone());
                 let value = serde_json::to_value(&state)
                     .map_err(|e| AwsError::local(LocalKind::InvalidRequest, e.to_string()))?;

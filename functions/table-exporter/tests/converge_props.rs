@@ -19,8 +19,8 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use table_exporter::ext::Ext;
 use table_exporter::plan::{
-    self, record_start, state_key, state_table, ExportObserved, ExportState, Observed, ReadFailure,
-    DEST_SID, NOT_FOUND,
+    self, state_key, state_table, ExportObserved, ExportState, Observed, ReadFailure, DEST_SID,
+    NOT_FOUND,
 };
 
 const ME: &str = "111111111111";
@@ -304,13 +304,15 @@ fn ext(w: &mut W, x: &Ext, st: &mut ApplyState) -> Result<Done, String> {
             followup_changed,
         } => {
             let started = st.scratch.remove(key);
-            if export_to.is_some() && started.is_none() && !followup_changed {
+            let Some(state) = table_exporter::ext::state_to_save(
+                state,
+                schedule_time,
+                export_to.as_deref(),
+                *followup_changed,
+                started.as_deref(),
+            ) else {
                 return Ok(Done::Already);
-            }
-            let mut state = state.clone();
-            if let (Some(arn), Some(to)) = (&started, export_to) {
-                record_start(&mut state, schedule_time, arn, to);
-            }
+            };
             let value = serde_json::to_value(&state).unwrap();
             if w.put_if(state_table, key, value, *expected_version) {
                 return Ok(Done::Applied);
