@@ -302,20 +302,8 @@ async fn run_one<X: ExtAction>(
             target_name,
             downgrade_on_failure,
         } => {
-            // Within a unit, only that unit's failures count.
-            let first_error = match unit {
-                Some(u) => state.first_error_of.get(u),
-                None => state.first_error.as_ref(),
-            };
-            let (status, failure) = match (first_error, *downgrade_on_failure) {
-                (Some(err), true) if status == "GRANTED" => {
-                    ("GRANT_FAILED".to_string(), Some(err.clone()))
-                }
-                (Some(err), true) if status == "REVOKED" => {
-                    ("REVOKE_FAILED".to_string(), Some(err.clone()))
-                }
-                _ => (status.clone(), failure.clone()),
-            };
+            let (status, failure) =
+                reported_status(state, unit, status, failure, *downgrade_on_failure);
             datazone::update_grant_status(
                 &aws.datazone,
                 domain,
@@ -659,5 +647,27 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(600);
         crate::runtime::with_deadline(later, apply(&aws(), "1", &plan(), false, &mut r)).await;
         assert_eq!(r.count(Outcome::Applied), 4);
+    }
+}
+
+/// The DataZone status a `DataZoneGrantStatus` reports: with `downgrade_on_failure`, a
+/// GRANTED / REVOKED becomes GRANT_FAILED / REVOKE_FAILED carrying the first error of its unit
+/// (within a unit only that unit's failures count; without one, the run's first error). Pure:
+/// the driver and the convergence model both call it.
+pub fn reported_status(
+    state: &ApplyState,
+    unit: Option<&str>,
+    status: &str,
+    failure: &Option<String>,
+    downgrade_on_failure: bool,
+) -> (String, Option<String>) {
+    let first_error = match unit {
+        Some(u) => state.first_error_of.get(u),
+        None => state.first_error.as_ref(),
+    };
+    match (first_error, downgrade_on_failure) {
+        (Some(err), true) if status == "GRANTED" => ("GRANT_FAILED".into(), Some(err.clone())),
+        (Some(err), true) if status == "REVOKED" => ("REVOKE_FAILED".into(), Some(err.clone())),
+        _ => (status.to_string(), failure.clone()),
     }
 }

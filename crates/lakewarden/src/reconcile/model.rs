@@ -414,15 +414,13 @@ fn apply_core<E, X: ExtAction>(
             target_name,
             downgrade_on_failure,
         } => {
-            let first_error = match unit {
-                Some(u) => st.first_error_of.get(u),
-                None => st.first_error.as_ref(),
-            };
-            let (status, failure) = match (first_error, *downgrade_on_failure) {
-                (Some(e), true) if status == "GRANTED" => ("GRANT_FAILED".into(), Some(e.clone())),
-                (Some(e), true) if status == "REVOKED" => ("REVOKE_FAILED".into(), Some(e.clone())),
-                _ => (status.clone(), failure.clone()),
-            };
+            let (status, failure) = crate::reconcile::apply::reported_status(
+                st,
+                unit,
+                status,
+                failure,
+                *downgrade_on_failure,
+            );
             world.grant_status.insert(
                 (domain.clone(), grant.clone(), asset.clone()),
                 ModelGrantStatus {
