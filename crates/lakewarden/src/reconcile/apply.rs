@@ -522,6 +522,28 @@ pub async fn apply<X: ExtAction>(
     state
 }
 
+/// The DataZone status a `DataZoneGrantStatus` reports: with `downgrade_on_failure`, a
+/// GRANTED / REVOKED becomes GRANT_FAILED / REVOKE_FAILED carrying the first error of its unit
+/// (within a unit only that unit's failures count; without one, the run's first error). Pure:
+/// the driver and the convergence model both call it.
+pub fn reported_status(
+    state: &ApplyState,
+    unit: Option<&str>,
+    status: &str,
+    failure: &Option<String>,
+    downgrade_on_failure: bool,
+) -> (String, Option<String>) {
+    let first_error = match unit {
+        Some(u) => state.first_error_of.get(u),
+        None => state.first_error.as_ref(),
+    };
+    match (first_error, downgrade_on_failure) {
+        (Some(err), true) if status == "GRANTED" => ("GRANT_FAILED".into(), Some(err.clone())),
+        (Some(err), true) if status == "REVOKED" => ("REVOKE_FAILED".into(), Some(err.clone())),
+        _ => (status.to_string(), failure.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,27 +669,5 @@ mod tests {
         let later = SystemTime::now() + Duration::from_secs(600);
         crate::runtime::with_deadline(later, apply(&aws(), "1", &plan(), false, &mut r)).await;
         assert_eq!(r.count(Outcome::Applied), 4);
-    }
-}
-
-/// The DataZone status a `DataZoneGrantStatus` reports: with `downgrade_on_failure`, a
-/// GRANTED / REVOKED becomes GRANT_FAILED / REVOKE_FAILED carrying the first error of its unit
-/// (within a unit only that unit's failures count; without one, the run's first error). Pure:
-/// the driver and the convergence model both call it.
-pub fn reported_status(
-    state: &ApplyState,
-    unit: Option<&str>,
-    status: &str,
-    failure: &Option<String>,
-    downgrade_on_failure: bool,
-) -> (String, Option<String>) {
-    let first_error = match unit {
-        Some(u) => state.first_error_of.get(u),
-        None => state.first_error.as_ref(),
-    };
-    match (first_error, downgrade_on_failure) {
-        (Some(err), true) if status == "GRANTED" => ("GRANT_FAILED".into(), Some(err.clone())),
-        (Some(err), true) if status == "REVOKED" => ("REVOKE_FAILED".into(), Some(err.clone())),
-        _ => (status.to_string(), failure.clone()),
     }
 }
